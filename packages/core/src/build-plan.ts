@@ -1,0 +1,148 @@
+import { copyPlain } from './attempt-request.js'
+import type { ChatParamName, ChatParams, ChatRequest } from './chat-request.js'
+import { ConfigError } from './errors.js'
+import { hashKey } from './hash-key.js'
+import type { Provider } from './provider.js'
+import type { Target } from './target.js'
+
+/** The chains a call can move along: primary and fallbacks, and the two special ones. */
+export type ChainName = 'main' | 'context_window' | 'content_policy'
+
+/** One entry of a chain, resolved: its provider, model and own settings. */
+export interface PlanEntry {
+  /** Entries with equal provider, model, base URL and key share a group: they are one target. */
+  readonly group: number
+  /** `"provider/model"`. */
+  readonly target: string
+  readonly provider: Provider
+  /** The model without the prefix. */
+  readonly model: string
+  readonly apiKey: string | undefined
+  readonly baseURL: string | undefined
+  readonly headers: Readonly<Record<string, string>> | undefined
+  readonly params: ChatParams | undefined
+  readonly unset: readonly ChatParamName[] | undefined
+  /** `1 + retries`. */
+  readonly maxAttempts: number
+  /** `Infinity` when neither the target nor the call sets one. */
+  readonly attemptTimeoutMs: number
+}
+
+/** The ordered, immutable targets of one call, built without aliasing the caller's inputs. */
+export interface Plan {
+  readonly entries: readonly PlanEntry[]
+  /** The health key of each group: provider, model, base URL and a hash of the key. */
+  readonly groupKeys: readonly string[]
+  /** Entry indices per chain; `undefined` when the caller gave no such chain. */
+  readonly chains: {
+    readonly main: readonly number[]
+    readonly context_window: readonly number[] | undefined
+    readonly content_policy: readonly number[] | undefined
+  }
+}
+
+/**
+ * The provider of `"provider/model"`, split at the first slash. Throws a
+ * {@link ConfigError} at `path` when no such provider is configured.
+ */
+export function findProvider(
+  name: string,
+  path: string,
+  providers: ReadonlyMap<string, Provider>,
+): Provider {
+  const id = name.slice(0, name.indexOf('/'))
+  const provider = providers.get(id)
+  if (provider !== undefined) return provider
+  const known = [...providers.keys()].map((known) => `"${known}"`).join(', ')
+  throw new ConfigError({
+    path,
+    message: `unknown provider "${id}" in "${name}"; configured: ${known}`,
+  })
+}
+
+/** What {@link buildPlan} needs of the call's options, already checked. */
+export interface PlanOptions {
+  readonly fallbacks: readonly Target[] | undefined
+  readonly contextWindowFallbacks: readonly Target[] | undefined
+  readonly contentPolicyFallbacks: readonly Target[] | undefined
+  readonly retries: number
+  readonly attemptTimeoutMs: number | undefined
+  readonly apiKey: string | undefined
+  readonly baseURL: string | undefined
+  readonly headers: Readonly<Record<string, string>> | undefined
+}
+
+/**
+ * Builds the plan of one call from its request and options. Reads the
+ * inputs, never keeps them: every entry is a fresh value. Throws a
+ * {@link ConfigError} for a target whose provider is not configured.
+ */
+export function buildPlan(
+  request: ChatRequest,
+  options: PlanOptions,
+  providers: ReadonlyMap<string, Provider>,
+): Plan {
+  const entries: PlanEntry[] = []
+  const groupKeys: string[] = []
+
+  const add = (target: Target, path: string, primary: boolean): number => {
+    const object = typeof target === 'string' ? undefined : target
+    const name = object === undefined ? (target as string) : object.model
+    const provider = findProvider(name, object === undefined ? path : `${path}.model`, providers)
+    const model = name.slice(name.indexOf('/') + 1)
+    const apiKey = primary ? options.apiKey : object?.apiKey
+    const baseURL = primary ? options.baseURL : object?.baseURL
+    const key = `${provider.id}\u0000${model}\u0000${baseURL ?? ''}\u0000${apiKey === undefined ? '' : hashKey(apiKey)}`
+    // Plans are a handful of entries: a scan beats a Map.
+    let group = groupKeys.indexOf(key)
+    if (group === -1) group = groupKeys.push(key) - 1
+    const headers = primary ? options.headers : object?.headers
+    const params = object?.params
+    const unset = object?.unset
+    entries.push({
+      group,
+      target: name,
+      provider,
+      model,
+      apiKey,
+      baseURL,
+      headers: headers === undefined ? undefined : Object.freeze({ ...headers }),
+      params: params === undefined ? undefined : (copyPlain(params) as ChatParams),
+      unset: unset === undefined ? undefined : Object.freeze(unset.slice()),
+      maxAttempts: 1 + (object?.retries ?? options.retries),
+      attemptTimeoutMs: object?.attemptTimeoutMs ?? options.attemptTimeoutMs ?? Infinity,
+    })
+    return entries.length - 1
+  }
+
+  const chain = (
+    targets: readonly Target[] | undefined,
+    name: string,
+    into: number[],
+  ): number[] => {
+    if (targets !== undefined) {
+      for (let index = 0; index < targets.length; index++) {
+        into.push(add(targets[index] as Target, `${name}[${index}]`, false))
+      }
+    }
+    return into
+  }
+
+  const main = chain(options.fallbacks, 'fallbacks', [add(request.model, 'request.model', true)])
+  const { contextWindowFallbacks, contentPolicyFallbacks } = options
+  return {
+    entries,
+    groupKeys,
+    chains: {
+      main,
+      context_window:
+        contextWindowFallbacks === undefined
+          ? undefined
+          : chain(contextWindowFallbacks, 'contextWindowFallbacks', []),
+      content_policy:
+        contentPolicyFallbacks === undefined
+          ? undefined
+          : chain(contentPolicyFallbacks, 'contentPolicyFallbacks', []),
+    },
+  }
+}

@@ -1,0 +1,182 @@
+import { buildPlan, type PlanEntry, type PlanOptions, findProvider } from './build-plan.js'
+import type { ChatRequest } from './chat-request.js'
+import type { ChatResponse } from './chat-response.js'
+import { systemClock } from './clock.js'
+import { defaults } from './defaults.js'
+import { baseURLsOf, isPlainlyValid } from './check-call-options.js'
+import { ConfigError } from './errors.js'
+import { type CallSettings, executeComplete } from './execute-complete.js'
+import type { Hooks } from './hooks.js'
+import { createMemoryHealthStore } from './memory-health-store.js'
+import type { CallOptions, ClientOptions } from './options.js'
+import { callOptionsSchema, clientOptionsSchema, describe, parseOptions } from './options-schema.js'
+import { type Policy, resolvePolicy } from './policy.js'
+import type { Provider } from './provider.js'
+
+/** A client: calls with fallbacks over the providers it was made with. Safe to share. */
+export interface Client {
+  /**
+   * Sends `request` to its primary target (`request.model`), retrying and
+   * falling back along `options.fallbacks` as the policy says.
+   *
+   * Resolves with the winning attempt's response and every attempt made.
+   * Rejects with an `UnderstudyError` of kind `all_failed` when every target
+   * failed, `invalid_request` when the request itself was refused, `aborted`,
+   * `deadline`, or `config` (thrown before any I/O, naming the option).
+   *
+   * @example
+   * const res = await client.complete(
+   *   { model: 'openai/gpt-4o', messages: [{ role: 'user', content: 'hi' }] },
+   *   { fallbacks: ['anthropic/claude-sonnet-4-5'], timeoutMs: 30_000 },
+   * )
+   */
+  complete(request: ChatRequest, options?: CallOptions): Promise<ChatResponse>
+}
+
+/**
+ * Makes a client over `options.providers`, with defaults for every call.
+ * Checks the options at once: a bad one throws a {@link ConfigError} naming it.
+ *
+ * @example
+ * const client = createClient({ providers: [openai(), anthropic()], retries: 1 })
+ */
+export function createClient(options: ClientOptions): Client {
+  const checked = parseOptions(clientOptionsSchema, options)
+  const providers = new Map<string, Provider>()
+  checked.providers.forEach((provider, index) => {
+    if (providers.has(provider.id)) {
+      throw new ConfigError({
+        path: `providers[${index}].id`,
+        message: `provider "${provider.id}" is given twice`,
+      })
+    }
+    providers.set(provider.id, provider)
+  })
+  const clock = checked.clock ?? systemClock
+  const random = checked.random ?? Math.random
+  const clientPolicy = resolvePolicy(checked.policy)
+  const clientHooks: readonly Hooks[] = checked.hooks === undefined ? [] : [checked.hooks]
+  const healthOptions = checked.health ?? {}
+  const health = {
+    store: healthOptions.store ?? createMemoryHealthStore(),
+    thresholds: Object.freeze({
+      minCalls: healthOptions.minCalls ?? defaults.healthMinCalls,
+      failureRate: healthOptions.failureRate ?? defaults.healthFailureRate,
+      windowMs: healthOptions.windowMs ?? defaults.healthWindowMs,
+      cooldownMs: healthOptions.cooldownMs ?? defaults.healthCooldownMs,
+    }),
+  }
+
+  // Unknown providers in the client's own chains are found now, not at the first call.
+  for (const chain of ['fallbacks', 'contextWindowFallbacks', 'contentPolicyFallbacks'] as const) {
+    checked[chain]?.forEach((target, index) => {
+      const path = `${chain}[${index}]`
+      if (typeof target === 'string') findProvider(target, path, providers)
+      else findProvider(target.model, `${path}.model`, providers)
+    })
+  }
+
+  // Base URLs the schema has accepted, so the fast check can take them as valid.
+  const knownURLs = new Set<string>()
+  function checkCallOptions(options: CallOptions): CallOptions {
+    if (isPlainlyValid(options, knownURLs)) return options
+    const checked = parseOptions(callOptionsSchema, options)
+    if (knownURLs.size > maxKnownURLs) knownURLs.clear()
+    for (const url of baseURLsOf(checked)) knownURLs.add(url)
+    return checked
+  }
+
+  function complete(request: ChatRequest, options?: CallOptions): Promise<ChatResponse> {
+    try {
+      checkRequest(request)
+      const call = options === undefined ? emptyOptions : checkCallOptions(options)
+      const plan = buildPlan(request, planOptions(checked, call), providers)
+      const timeoutMs = call.timeoutMs ?? checked.timeoutMs ?? defaults.timeoutMs
+      const backoff = { ...checked.backoff, ...call.backoff }
+      const settings: CallSettings = {
+        plan,
+        policy: call.policy === undefined ? clientPolicy : mergePolicy(checked, call),
+        clock,
+        random,
+        deadline: clock.now() + timeoutMs,
+        timeoutMs,
+        initialDelayMs: backoff.initialDelayMs ?? defaults.backoffInitialDelayMs,
+        maxDelayMs: backoff.maxDelayMs ?? defaults.backoffMaxDelayMs,
+        signal: call.signal,
+        hooks: call.hooks === undefined ? clientHooks : [...clientHooks, call.hooks],
+        health: health.thresholds.cooldownMs === 0 ? undefined : health,
+        secrets: collectSecrets(plan.entries),
+      }
+      return executeComplete(request, settings)
+    } catch (error) {
+      return Promise.reject(error)
+    }
+  }
+
+  return Object.freeze({ complete })
+}
+
+const emptyOptions: CallOptions = Object.freeze({})
+
+/** Base URLs remembered per client; a client that sees more starts over. */
+const maxKnownURLs = 1_000
+
+function planOptions(client: ClientOptions, call: CallOptions): PlanOptions {
+  return {
+    fallbacks: call.fallbacks ?? client.fallbacks,
+    contextWindowFallbacks: call.contextWindowFallbacks ?? client.contextWindowFallbacks,
+    contentPolicyFallbacks: call.contentPolicyFallbacks ?? client.contentPolicyFallbacks,
+    retries: call.retries ?? client.retries ?? defaults.retries,
+    attemptTimeoutMs: call.attemptTimeoutMs ?? client.attemptTimeoutMs,
+    apiKey: call.apiKey,
+    baseURL: call.baseURL,
+    headers: call.headers,
+  }
+}
+
+function mergePolicy(client: ClientOptions, call: CallOptions): Policy {
+  const merged: Record<string, unknown> = { ...client.policy }
+  for (const [kind, rule] of Object.entries(call.policy ?? {})) {
+    merged[kind] = { ...(client.policy as Record<string, object> | undefined)?.[kind], ...rule }
+  }
+  return resolvePolicy(merged)
+}
+
+/** The request's own shape, checked as far as the plan needs it; the provider checks the rest. */
+function checkRequest(request: ChatRequest): void {
+  if (typeof request !== 'object' || request === null) {
+    throw new ConfigError({
+      path: 'request',
+      message: `expected a request object; received ${describe(request)}`,
+    })
+  }
+  const { model, messages } = request as { model: unknown; messages: unknown }
+  if (typeof model !== 'string' || !/^[^/\s]+\/\S/.test(model)) {
+    throw new ConfigError({
+      path: 'request.model',
+      message: `expected "provider/model"; received ${describe(model)}`,
+    })
+  }
+  if (!Array.isArray(messages) || messages.length === 0) {
+    throw new ConfigError({
+      path: 'request.messages',
+      message: `expected a non-empty array of messages; received ${describe(messages)}`,
+    })
+  }
+}
+
+/** Every key and header value the call was given: none of them may show in an error. */
+function collectSecrets(entries: readonly PlanEntry[]): readonly string[] {
+  const secrets: string[] = []
+  for (const entry of entries) {
+    if (entry.apiKey !== undefined) secrets.push(entry.apiKey)
+    if (entry.headers === undefined) continue
+    for (const [name, value] of Object.entries(entry.headers)) {
+      if (secretHeader.test(name)) secrets.push(value.replace(/^(Bearer|Basic|Token)\s+/i, ''))
+    }
+  }
+  return secrets
+}
+
+/** Header names whose values are credentials. */
+const secretHeader = /auth|key|token|secret|cookie|signature|session/i

@@ -1,0 +1,78 @@
+/** @module The fallback engine: a client that retries and falls back along a chain of targets. */
+export { createClient } from './create-client.js'
+export type { Client } from './create-client.js'
+export type {
+  BackoffOptions,
+  CallDefaults,
+  CallOptions,
+  ClientOptions,
+  HealthOptions,
+} from './options.js'
+export type {
+  AssistantMessage,
+  ChatParamName,
+  ChatParams,
+  ChatRequest,
+  ImagePart,
+  JsonValue,
+  Message,
+  ResponseFormat,
+  SystemMessage,
+  TextPart,
+  Tool,
+  ToolCall,
+  ToolChoice,
+  ToolMessage,
+  UserMessage,
+} from './chat-request.js'
+export type { ChatResponse, FinishReason, ProviderResponse, Usage } from './chat-response.js'
+export type {
+  FinishEvent,
+  ProviderStreamEvent,
+  ReasoningEvent,
+  StartEvent,
+  StreamEvent,
+  TextEvent,
+  ToolCallDeltaEvent,
+} from './stream-event.js'
+export type { Provider, ProviderContext } from './provider.js'
+export type { Target, TargetObject } from './target.js'
+export { ConfigError, errorKinds, isUnderstudyError, UnderstudyError } from './errors.js'
+export type {
+  Attempt,
+  AttemptError,
+  ErrorKind,
+  UnderstudyErrorInit,
+  UnderstudyErrorJSON,
+} from './errors.js'
+export { toUnderstudyError } from './to-understudy-error.js'
+export type { ErrorOrigin } from './to-understudy-error.js'
+export { countsAgainstHealth, defaultPolicy } from './policy.js'
+export type { KindRule, Policy, PolicyKind, PolicyOverrides } from './policy.js'
+export { decide, firstStep } from './decide.js'
+export type { Decision, DecideInput, DecisionState, Outcome, Step } from './decide.js'
+export { buildPlan } from './build-plan.js'
+export type { ChainName, Plan, PlanEntry, PlanOptions } from './build-plan.js'
+export { systemClock } from './clock.js'
+export type { Clock } from './clock.js'
+export { defaults } from './defaults.js'
+export type { Defaults } from './defaults.js'
+export { createMemoryHealthStore } from './memory-health-store.js'
+export type { MemoryHealthStoreOptions } from './memory-health-store.js'
+export type { Awaitable, HealthRecord, HealthStore, HealthThresholds } from './health-store.js'
+export type { FallbackEvent, HookName, Hooks, RetryEvent } from './hooks.js'
+export {
+  backoffSchema,
+  callOptionsSchema,
+  chatParamsSchema,
+  clientOptionsSchema,
+  healthOptionsSchema,
+  hooksSchema,
+  policySchema,
+  targetObjectSchema,
+  targetSchema,
+  targetStringSchema,
+} from './options-schema.js'
+export { parseDuration, parseRetryAfter } from './parse-retry-after.js'
+export type { HeaderReader } from './parse-retry-after.js'
+export { redactSecrets } from './redact.js'

@@ -1,0 +1,324 @@
+import * as z from 'zod'
+import type { ChatParamName, ChatParams } from './chat-request.js'
+import type { Clock } from './clock.js'
+import { ConfigError } from './errors.js'
+import type { HealthStore } from './health-store.js'
+import type { Hooks } from './hooks.js'
+import type { BackoffOptions, CallOptions, ClientOptions, HealthOptions } from './options.js'
+import type { PolicyKind, PolicyOverrides } from './policy.js'
+import type { Provider } from './provider.js'
+import type { Target, TargetObject } from './target.js'
+
+const isFunction = (value: unknown): boolean => typeof value === 'function'
+
+const fn = <T>(what: string): z.ZodType<T> =>
+  z.custom<T>(isFunction, { message: `expected ${what}` })
+
+const timeoutMs = z.custom<number>(
+  (value) => typeof value === 'number' && value > 0 && !Number.isNaN(value),
+  { message: 'expected a positive number of ms, or Infinity' },
+)
+
+const delayMs = z
+  .number({ message: 'expected a number of ms' })
+  .min(0, { message: 'expected 0 or more ms' })
+
+const retries = z
+  .number({ message: 'expected a whole number of retries' })
+  .int({ message: 'expected a whole number of retries' })
+  .min(0, { message: 'expected 0 or more retries' })
+
+/** `"provider/model"`: a non-empty provider, a slash, a non-empty model. */
+export const targetStringSchema: z.ZodType<string> = z
+  .string({ message: 'expected a "provider/model" string' })
+  .regex(/^[^/\s]+\/\S/, { message: 'expected "provider/model"' })
+
+const headersSchema = z.record(z.string(), z.string({ message: 'expected a string header value' }))
+
+const paramNames = [
+  'tools',
+  'toolChoice',
+  'responseFormat',
+  'temperature',
+  'topP',
+  'maxTokens',
+  'stop',
+  'seed',
+  'user',
+  'providerOptions',
+] as const satisfies readonly ChatParamName[]
+
+/** The request fields a target's `params` may set. */
+export const chatParamsSchema: z.ZodType<ChatParams> = z.strictObject({
+  tools: z
+    .array(
+      z.object({
+        name: z.string(),
+        description: z.string().optional(),
+        parameters: z.record(z.string(), z.json()),
+      }),
+    )
+    .readonly()
+    .optional(),
+  toolChoice: z
+    .union([z.enum(['auto', 'none', 'required']), z.object({ name: z.string() })])
+    .optional(),
+  responseFormat: z
+    .union([
+      z.object({ type: z.literal('text') }),
+      z.object({ type: z.literal('json') }),
+      z.object({
+        type: z.literal('json_schema'),
+        name: z.string(),
+        schema: z.record(z.string(), z.json()),
+        strict: z.boolean().optional(),
+      }),
+    ])
+    .optional(),
+  temperature: z.number().min(0).optional(),
+  topP: z.number().min(0).max(1).optional(),
+  maxTokens: z.number().int().positive().optional(),
+  stop: z.array(z.string()).readonly().optional(),
+  seed: z.number().int().optional(),
+  user: z.string().optional(),
+  providerOptions: z.record(z.string(), z.record(z.string(), z.json())).optional(),
+}) as z.ZodType<ChatParams>
+
+/** A target object: `{ model, apiKey?, baseURL?, headers?, params?, unset?, retries?, attemptTimeoutMs? }`. */
+export const targetObjectSchema: z.ZodType<TargetObject> = z.strictObject({
+  model: targetStringSchema,
+  apiKey: z
+    .string({ message: 'expected a string key' })
+    .min(1, { message: 'expected a non-empty key' })
+    .optional(),
+  baseURL: z.url({ message: 'expected an absolute URL' }).optional(),
+  headers: headersSchema.optional(),
+  params: chatParamsSchema.optional(),
+  unset: z.array(z.enum(paramNames)).readonly().optional(),
+  retries: retries.optional(),
+  attemptTimeoutMs: timeoutMs.optional(),
+}) as z.ZodType<TargetObject>
+
+/** One entry of a chain: `"provider/model"` or a target object. */
+export const targetSchema: z.ZodType<Target> = z.union([targetStringSchema, targetObjectSchema])
+
+const chainSchema = z.array(targetSchema, { message: 'expected an array of targets' }).readonly()
+
+const policyKinds = [
+  'rate_limit',
+  'overloaded',
+  'server',
+  'timeout',
+  'network',
+  'quota',
+  'auth',
+  'not_found',
+  'context_window',
+  'content_policy',
+  'invalid_request',
+  'unsupported',
+  'empty',
+  'incomplete',
+  'stream_interrupted',
+  'unknown',
+] as const satisfies readonly PolicyKind[]
+
+const kindRuleSchema = z.strictObject({
+  retry: z.boolean().optional(),
+  fallback: z.boolean().optional(),
+})
+
+/** Per-kind overrides of the default policy. */
+export const policySchema: z.ZodType<PolicyOverrides> = z.strictObject(
+  Object.fromEntries(policyKinds.map((kind) => [kind, kindRuleSchema.optional()])) as Record<
+    PolicyKind,
+    z.ZodOptional<typeof kindRuleSchema>
+  >,
+) as z.ZodType<PolicyOverrides>
+
+/** The call's observers: each one a function. */
+export const hooksSchema: z.ZodType<Hooks> = z.strictObject({
+  onAttempt: fn<Hooks['onAttempt']>('a function').optional(),
+  onRetry: fn<Hooks['onRetry']>('a function').optional(),
+  onFallback: fn<Hooks['onFallback']>('a function').optional(),
+  onSuccess: fn<Hooks['onSuccess']>('a function').optional(),
+  onFailure: fn<Hooks['onFailure']>('a function').optional(),
+  onHookError: fn<Hooks['onHookError']>('a function').optional(),
+}) as z.ZodType<Hooks>
+
+/** Backoff between retries of one target. */
+export const backoffSchema: z.ZodType<BackoffOptions> = z.strictObject({
+  initialDelayMs: delayMs.optional(),
+  maxDelayMs: delayMs.optional(),
+}) as z.ZodType<BackoffOptions>
+
+const callDefaultsShape = {
+  fallbacks: chainSchema.optional(),
+  contextWindowFallbacks: chainSchema.optional(),
+  contentPolicyFallbacks: chainSchema.optional(),
+  retries: retries.optional(),
+  timeoutMs: timeoutMs.optional(),
+  attemptTimeoutMs: timeoutMs.optional(),
+  backoff: backoffSchema.optional(),
+  policy: policySchema.optional(),
+  hooks: hooksSchema.optional(),
+}
+
+const abortSignal = z.custom<AbortSignal>(
+  (value) =>
+    typeof value === 'object' &&
+    value !== null &&
+    typeof Reflect.get(value, 'aborted') === 'boolean' &&
+    isFunction(Reflect.get(value, 'addEventListener')),
+  { message: 'expected an AbortSignal' },
+)
+
+/** The options of one call. Exported so apps can check config files with it. */
+export const callOptionsSchema: z.ZodType<CallOptions> = z.strictObject({
+  ...callDefaultsShape,
+  signal: abortSignal.optional(),
+  apiKey: z
+    .string({ message: 'expected a string key' })
+    .min(1, { message: 'expected a non-empty key' })
+    .optional(),
+  baseURL: z.url({ message: 'expected an absolute URL' }).optional(),
+  headers: headersSchema.optional(),
+}) as z.ZodType<CallOptions>
+
+const providerSchema = z.custom<Provider>(
+  (value) =>
+    typeof value === 'object' &&
+    value !== null &&
+    typeof Reflect.get(value, 'id') === 'string' &&
+    isFunction(Reflect.get(value, 'complete')) &&
+    isFunction(Reflect.get(value, 'stream')),
+  { message: 'expected a provider: { id, complete(), stream() }' },
+)
+
+const clockSchema = z.custom<Clock>(
+  (value) =>
+    typeof value === 'object' &&
+    value !== null &&
+    isFunction(Reflect.get(value, 'now')) &&
+    isFunction(Reflect.get(value, 'setTimeout')) &&
+    isFunction(Reflect.get(value, 'clearTimeout')),
+  { message: 'expected a clock: { now(), setTimeout(), clearTimeout() }' },
+)
+
+const healthStoreSchema = z.custom<HealthStore>(
+  (value) =>
+    typeof value === 'object' &&
+    value !== null &&
+    isFunction(Reflect.get(value, 'cooldowns')) &&
+    isFunction(Reflect.get(value, 'record')),
+  { message: 'expected a health store: { cooldowns(), record() }' },
+)
+
+/** Cooldown settings and store. */
+export const healthOptionsSchema: z.ZodType<HealthOptions> = z.strictObject({
+  store: healthStoreSchema.optional(),
+  minCalls: z.number().int({ message: 'expected a whole number of calls' }).min(0).optional(),
+  failureRate: z
+    .number()
+    .gt(0, { message: 'expected a rate above 0 and at most 1' })
+    .max(1, { message: 'expected a rate above 0 and at most 1' })
+    .optional(),
+  windowMs: timeoutMs.optional(),
+  cooldownMs: delayMs.optional(),
+}) as z.ZodType<HealthOptions>
+
+/** The options of `createClient`. */
+export const clientOptionsSchema: z.ZodType<ClientOptions> = z.strictObject({
+  ...callDefaultsShape,
+  providers: z
+    .array(providerSchema, { message: 'expected an array of providers' })
+    .min(1, { message: 'expected at least one provider' })
+    .readonly(),
+  clock: clockSchema.optional(),
+  random: fn<() => number>('a function returning a number in [0, 1)').optional(),
+  health: healthOptionsSchema.optional(),
+}) as z.ZodType<ClientOptions>
+
+/** Option names whose values are never shown in an error: they may hold a key. */
+const secretNames = new Set(['apiKey', 'headers', 'baseURL'])
+
+/**
+ * Parses `value` with `schema`; on failure throws a {@link ConfigError} that
+ * names the first problem's path (`fallbacks[1].model`), what was expected
+ * and what was given — unless it may hold a secret.
+ */
+export function parseOptions<T>(schema: z.ZodType<T>, value: unknown, prefix = ''): T {
+  const result = schema.safeParse(value, { reportInput: true, error: expectedKeys })
+  if (result.success) return result.data
+  const issue = pickIssue(result.error.issues[0])
+  throw configErrorFromIssue(issue, prefix)
+}
+
+type Issue = z.core.$ZodIssue
+
+/** In a union of a string and an object, report the branch the input was meant for. */
+function pickIssue(issue: Issue | undefined): Issue {
+  if (issue === undefined)
+    return { code: 'custom', path: [], message: 'invalid options', input: undefined }
+  if (issue.code !== 'invalid_union') return issue
+  const meant = issue.errors.find((branch) =>
+    branch.some((inner) => inner.path.length > 0 || inner.code !== 'invalid_type'),
+  )
+  const inner = meant?.[0]
+  if (inner === undefined) {
+    return { ...issue, message: 'expected a "provider/model" string or a target object' }
+  }
+  return pickIssue({ ...inner, path: [...issue.path, ...inner.path] } as Issue)
+}
+
+/** For an unknown key, the keys its object takes, read from the strict object that found it. */
+function expectedKeys(issue: z.core.$ZodRawIssue): string | undefined {
+  if (issue.code !== 'unrecognized_keys') return undefined
+  const shape: unknown = Reflect.get(Object(issue.inst?._zod.def), 'shape')
+  if (typeof shape !== 'object' || shape === null) return undefined
+  return `expected one of ${Object.keys(shape)
+    .map((key) => `"${key}"`)
+    .join(', ')}`
+}
+
+function configErrorFromIssue(issue: Issue, prefix: string): ConfigError {
+  const hidden = issue.path.some((key) => typeof key === 'string' && secretNames.has(key))
+  let message = issue.message
+    .replace(/^Invalid (input|option): /, '')
+    .replace(/, received \w+$/, '')
+  if (issue.code === 'unrecognized_keys') {
+    // The path names the first unknown key, so `{ fallback: [] }` is reported at `fallback`.
+    const expected = message.startsWith('expected ') ? `${message}; ` : ''
+    const keys = issue.keys.map((key) => `"${key}"`).join(', ')
+    message = `${expected}received unknown option${issue.keys.length > 1 ? 's' : ''} ${keys}`
+    return new ConfigError({
+      path: formatPath(prefix, [...issue.path, ...issue.keys.slice(0, 1)]),
+      message,
+    })
+  }
+  if (!hidden) message = `${message}; received ${describe(issue.input)}`
+  return new ConfigError({ path: formatPath(prefix, issue.path), message })
+}
+
+/** `fallbacks[1].model` from `['fallbacks', 1, 'model']`. */
+export function formatPath(prefix: string, path: readonly PropertyKey[]): string {
+  let text = prefix
+  for (const key of path) {
+    if (typeof key === 'number') text += `[${key}]`
+    else text += text === '' ? String(key) : `.${String(key)}`
+  }
+  return text
+}
+
+/** A short, secret-free picture of a value for an error message. */
+export function describe(value: unknown): string {
+  if (typeof value === 'string')
+    return value.length > 40 ? `"${value.slice(0, 40)}…"` : JSON.stringify(value)
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint')
+    return String(value)
+  if (value === null) return 'null'
+  if (value === undefined) return 'undefined'
+  if (Array.isArray(value)) return value.length === 0 ? 'an empty array' : 'an array'
+  if (typeof value === 'function') return 'a function'
+  return 'an object'
+}

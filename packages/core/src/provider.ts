@@ -1,0 +1,38 @@
+import type { ChatRequest } from './chat-request.js'
+import type { ProviderResponse } from './chat-response.js'
+import type { ProviderStreamEvent } from './stream-event.js'
+
+/**
+ * What one attempt hands its provider besides the request: where to send it,
+ * with which credentials, and when to give up.
+ *
+ * Credentials are the target's own (or, for the primary, the call's). When
+ * `apiKey` is undefined the provider uses its configured key — but only when
+ * `baseURL` is undefined too: a configured key never goes to a base URL the
+ * provider was not configured with (DESIGN.md rule 2).
+ */
+export interface ProviderContext {
+  /** Aborted when the caller aborts, the attempt times out or the call's deadline passes. */
+  readonly signal: AbortSignal
+  readonly apiKey: string | undefined
+  readonly baseURL: string | undefined
+  readonly headers: Readonly<Record<string, string>> | undefined
+  /** When the attempt must be over, in the client clock's ms; `Infinity` for never. */
+  readonly deadline: number
+}
+
+/**
+ * A model vendor's API, adapted. A provider makes exactly one request per
+ * call of `complete` or `stream` and never retries on its own: the client
+ * owns retries. It throws an {@link UnderstudyError} with the right `kind`
+ * (and `status`, `retryAfterMs`) for every failure; anything else it throws
+ * counts as kind `unknown`.
+ *
+ * `request.model` is the model without the provider prefix.
+ */
+export interface Provider {
+  /** The prefix of targets this provider serves: `"openai"` serves `"openai/gpt-4o"`. */
+  readonly id: string
+  complete(request: ChatRequest, context: ProviderContext): Promise<ProviderResponse>
+  stream(request: ChatRequest, context: ProviderContext): AsyncIterable<ProviderStreamEvent>
+}
