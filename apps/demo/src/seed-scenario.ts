@@ -16,7 +16,10 @@ export interface ScenarioReport {
 }
 
 /** The keys of the demo: made up, and shown only to prove where each one went. */
-export const demoKeys = Object.freeze({ acme: 'demo-key-acme', backup: 'demo-key-backup' })
+export const demoKeys: { readonly acme: string; readonly backup: string } = Object.freeze({
+  acme: 'demo-key-acme',
+  backup: 'demo-key-backup',
+})
 
 /**
  * The seed scenario: the primary (`acme/large`) is down; one frozen fallback

@@ -4,7 +4,8 @@ import type { HealthRecord, HealthStore, HealthThresholds } from './health-store
 /** Options of {@link createMemoryHealthStore}. */
 export interface MemoryHealthStoreOptions {
   /**
-   * The most targets remembered; past it the one recorded longest ago goes first.
+   * The most targets remembered; past it the one that entered or last failed
+   * longest ago goes first, so a failing target keeps its cooldown.
    * @default 1000
    */
   readonly maxTargets?: number

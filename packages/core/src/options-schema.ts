@@ -29,7 +29,7 @@ const retries = z
   .min(0, { message: 'expected 0 or more retries' })
 
 /** `"provider/model"`: a non-empty provider, a slash, a non-empty model. */
-export const targetStringSchema: z.ZodType<string> = z
+export const targetStringSchema: z.ZodType<string, string> = z
   .string({ message: 'expected a "provider/model" string' })
   .regex(/^[^/\s]+\/\S/, { message: 'expected "provider/model"' })
 
@@ -49,7 +49,7 @@ const paramNames = [
 ] as const satisfies readonly ChatParamName[]
 
 /** The request fields a target's `params` may set. */
-export const chatParamsSchema: z.ZodType<ChatParams> = z.strictObject({
+export const chatParamsSchema: z.ZodType<ChatParams, ChatParams> = z.strictObject({
   tools: z
     .array(
       z.object({
@@ -82,10 +82,10 @@ export const chatParamsSchema: z.ZodType<ChatParams> = z.strictObject({
   seed: z.number().int().optional(),
   user: z.string().optional(),
   providerOptions: z.record(z.string(), z.record(z.string(), z.json())).optional(),
-}) as z.ZodType<ChatParams>
+}) as z.ZodType<ChatParams, ChatParams>
 
 /** A target object: `{ model, apiKey?, baseURL?, headers?, params?, unset?, retries?, attemptTimeoutMs? }`. */
-export const targetObjectSchema: z.ZodType<TargetObject> = z.strictObject({
+export const targetObjectSchema: z.ZodType<TargetObject, TargetObject> = z.strictObject({
   model: targetStringSchema,
   apiKey: z
     .string({ message: 'expected a string key' })
@@ -97,10 +97,13 @@ export const targetObjectSchema: z.ZodType<TargetObject> = z.strictObject({
   unset: z.array(z.enum(paramNames)).readonly().optional(),
   retries: retries.optional(),
   attemptTimeoutMs: timeoutMs.optional(),
-}) as z.ZodType<TargetObject>
+}) as z.ZodType<TargetObject, TargetObject>
 
 /** One entry of a chain: `"provider/model"` or a target object. */
-export const targetSchema: z.ZodType<Target> = z.union([targetStringSchema, targetObjectSchema])
+export const targetSchema: z.ZodType<Target, Target> = z.union([
+  targetStringSchema,
+  targetObjectSchema,
+])
 
 const chainSchema = z.array(targetSchema, { message: 'expected an array of targets' }).readonly()
 
@@ -129,28 +132,28 @@ const kindRuleSchema = z.strictObject({
 })
 
 /** Per-kind overrides of the default policy. */
-export const policySchema: z.ZodType<PolicyOverrides> = z.strictObject(
+export const policySchema: z.ZodType<PolicyOverrides, PolicyOverrides> = z.strictObject(
   Object.fromEntries(policyKinds.map((kind) => [kind, kindRuleSchema.optional()])) as Record<
     PolicyKind,
     z.ZodOptional<typeof kindRuleSchema>
   >,
-) as z.ZodType<PolicyOverrides>
+) as z.ZodType<PolicyOverrides, PolicyOverrides>
 
 /** The call's observers: each one a function. */
-export const hooksSchema: z.ZodType<Hooks> = z.strictObject({
+export const hooksSchema: z.ZodType<Hooks, Hooks> = z.strictObject({
   onAttempt: fn<Hooks['onAttempt']>('a function').optional(),
   onRetry: fn<Hooks['onRetry']>('a function').optional(),
   onFallback: fn<Hooks['onFallback']>('a function').optional(),
   onSuccess: fn<Hooks['onSuccess']>('a function').optional(),
   onFailure: fn<Hooks['onFailure']>('a function').optional(),
   onHookError: fn<Hooks['onHookError']>('a function').optional(),
-}) as z.ZodType<Hooks>
+}) as z.ZodType<Hooks, Hooks>
 
 /** Backoff between retries of one target. */
-export const backoffSchema: z.ZodType<BackoffOptions> = z.strictObject({
+export const backoffSchema: z.ZodType<BackoffOptions, BackoffOptions> = z.strictObject({
   initialDelayMs: delayMs.optional(),
   maxDelayMs: delayMs.optional(),
-}) as z.ZodType<BackoffOptions>
+}) as z.ZodType<BackoffOptions, BackoffOptions>
 
 const callDefaultsShape = {
   fallbacks: chainSchema.optional(),
@@ -174,7 +177,7 @@ const abortSignal = z.custom<AbortSignal>(
 )
 
 /** The options of one call. Exported so apps can check config files with it. */
-export const callOptionsSchema: z.ZodType<CallOptions> = z.strictObject({
+export const callOptionsSchema: z.ZodType<CallOptions, CallOptions> = z.strictObject({
   ...callDefaultsShape,
   signal: abortSignal.optional(),
   apiKey: z
@@ -183,7 +186,7 @@ export const callOptionsSchema: z.ZodType<CallOptions> = z.strictObject({
     .optional(),
   baseURL: z.url({ message: 'expected an absolute URL' }).optional(),
   headers: headersSchema.optional(),
-}) as z.ZodType<CallOptions>
+}) as z.ZodType<CallOptions, CallOptions>
 
 const providerSchema = z.custom<Provider>(
   (value) =>
@@ -215,7 +218,7 @@ const healthStoreSchema = z.custom<HealthStore>(
 )
 
 /** Cooldown settings and store. */
-export const healthOptionsSchema: z.ZodType<HealthOptions> = z.strictObject({
+export const healthOptionsSchema: z.ZodType<HealthOptions, HealthOptions> = z.strictObject({
   store: healthStoreSchema.optional(),
   minCalls: z.number().int({ message: 'expected a whole number of calls' }).min(0).optional(),
   failureRate: z
@@ -225,10 +228,10 @@ export const healthOptionsSchema: z.ZodType<HealthOptions> = z.strictObject({
     .optional(),
   windowMs: timeoutMs.optional(),
   cooldownMs: delayMs.optional(),
-}) as z.ZodType<HealthOptions>
+}) as z.ZodType<HealthOptions, HealthOptions>
 
 /** The options of `createClient`. */
-export const clientOptionsSchema: z.ZodType<ClientOptions> = z.strictObject({
+export const clientOptionsSchema: z.ZodType<ClientOptions, ClientOptions> = z.strictObject({
   ...callDefaultsShape,
   providers: z
     .array(providerSchema, { message: 'expected an array of providers' })
@@ -237,7 +240,7 @@ export const clientOptionsSchema: z.ZodType<ClientOptions> = z.strictObject({
   clock: clockSchema.optional(),
   random: fn<() => number>('a function returning a number in [0, 1)').optional(),
   health: healthOptionsSchema.optional(),
-}) as z.ZodType<ClientOptions>
+}) as z.ZodType<ClientOptions, ClientOptions>
 
 /** Option names whose values are never shown in an error: they may hold a key. */
 const secretNames = new Set(['apiKey', 'headers', 'baseURL'])

@@ -16,7 +16,7 @@ export function parseRetryAfter(headers: HeaderReader, now: number): number | un
   const value = headers.get('retry-after')?.trim()
   if (value === undefined || value === '') return undefined
   const seconds = parseNumber(value)
-  if (seconds !== undefined) return Math.ceil(seconds * 1000)
+  if (seconds !== undefined) return secondsToMs(seconds)
   const date = Date.parse(value)
   if (Number.isNaN(date) || !/[a-z]/i.test(value)) return undefined
   return Math.max(0, date - now)
@@ -30,7 +30,15 @@ export function parseDuration(value: unknown): number | undefined {
   if (typeof value !== 'string') return undefined
   const match = /^\s*(\d+(?:\.\d+)?)s\s*$/.exec(value)
   if (match === null) return undefined
-  return Math.ceil(Number(match[1]) * 1000)
+  return secondsToMs(Number(match[1]))
+}
+
+/**
+ * Whole ms, rounded up so a wait is never shorter than asked — but without
+ * the float noise of `16.01 * 1000 = 16010.000000000002` adding a ms.
+ */
+function secondsToMs(seconds: number): number {
+  return Math.ceil(Number((seconds * 1000).toFixed(6)))
 }
 
 /** A finite number of 0 or more, from a header's text; `undefined` otherwise. */

@@ -45,19 +45,37 @@ export function toUnderstudyError(
   })
 }
 
-function holdsSecret(value: unknown, secrets: readonly string[]): boolean {
-  if (value === undefined || value === null || secrets.length === 0) return false
-  const text = value instanceof Error ? `${value.message}\n${value.stack ?? ''}` : safeString(value)
-  return secrets.some((secret) => secret.length >= 4 && text.includes(secret))
+/** How deep a chain of causes is searched and copied. */
+const maxCauseDepth = 8
+
+function holdsSecret(value: unknown, secrets: readonly string[], depth = 0): boolean {
+  if (value === undefined || value === null || secrets.length === 0 || depth > maxCauseDepth)
+    return false
+  // An Error's own properties (a request's headers or URL) show in JSON and in logs too.
+  const text =
+    value instanceof Error
+      ? `${value.message}\n${value.stack ?? ''}\n${safeString(value)}`
+      : safeString(value)
+  if (secrets.some((secret) => secret.length >= 4 && text.includes(secret))) return true
+  return value instanceof Error && holdsSecret(value.cause, secrets, depth + 1)
 }
 
-/** The cause itself when it holds no secret, else a plain `Error` with the secrets redacted. */
-function sanitizeCause(cause: unknown, secrets: readonly string[]): unknown {
-  if (!holdsSecret(cause, secrets)) return cause
+/**
+ * The cause itself when nothing in its chain holds a secret; else a plain
+ * `Error` copy of the chain, message and stack redacted at every level.
+ */
+function sanitizeCause(cause: unknown, secrets: readonly string[], depth = 0): unknown {
+  if (!holdsSecret(cause, secrets, depth)) return cause
   const message = cause instanceof Error ? cause.message : safeString(cause)
-  const copy = new Error(redactSecrets(message, secrets))
-  if (cause instanceof Error && cause.stack !== undefined)
-    copy.stack = redactSecrets(cause.stack, secrets)
+  const inner = cause instanceof Error ? sanitizeCause(cause.cause, secrets, depth + 1) : undefined
+  const copy = new Error(
+    redactSecrets(message, secrets),
+    inner === undefined ? undefined : { cause: inner },
+  )
+  if (cause instanceof Error) {
+    copy.name = cause.name
+    if (cause.stack !== undefined) copy.stack = redactSecrets(cause.stack, secrets)
+  }
   return copy
 }
 

@@ -7,14 +7,17 @@ export type Settled<T> =
   | { readonly status: 'rejected'; readonly reason: unknown }
 
 /**
- * Runs `clock`'s timers until `promise` settles and returns how it ended.
- * Throws when it is still pending after `rounds` rounds of timers: a call
- * that never settles fails its test instead of hanging it.
+ * Runs `clock`'s timers, one instant at a time, until `promise` settles, and
+ * returns how it ended. Before each timer every queued promise reaction runs
+ * (a macrotask turn), as in a real event loop: a timer never fires while the
+ * code under test still has work to do before it. Throws, failing the test,
+ * when the promise is still pending with no timer left or after `maxTimers`
+ * instants: a call that never settles fails its test instead of hanging it.
  */
 export async function settle<T>(
   clock: TestClock,
   promise: Promise<T>,
-  rounds = 1_000,
+  maxTimers = 100_000,
 ): Promise<Settled<T>> {
   let settled: Settled<T> | undefined
   promise.then(
@@ -25,10 +28,26 @@ export async function settle<T>(
       settled = { status: 'rejected', reason }
     },
   )
-  for (let round = 0; settled === undefined && round < rounds; round++) await clock.runAll()
-  if (settled === undefined)
-    throw new Error(`settle: still pending after ${rounds} rounds of timers`)
-  return settled
+  for (let fired = 0; ; fired++) {
+    await drain()
+    if (settled !== undefined) return settled
+    const at = clock.nextTimerAt()
+    if (at === undefined) throw new Error('settle: still pending, and no timer is left to fire')
+    if (fired >= maxTimers) throw new Error(`settle: still pending after ${maxTimers} timers`)
+    await clock.advance(at - clock.now())
+  }
+}
+
+/** Resolves on the next macrotask, once every queued promise reaction has run. */
+export function drain(): Promise<void> {
+  return new Promise((resolve) => {
+    const channel = new MessageChannel()
+    channel.port1.onmessage = () => {
+      channel.port1.close()
+      resolve()
+    }
+    channel.port2.postMessage(undefined)
+  })
 }
 
 /** The value of a call that must have succeeded; throws (failing the test) with the error otherwise. */

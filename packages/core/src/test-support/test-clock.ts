@@ -8,6 +8,8 @@ export interface TestClock extends Clock {
   runAll(limitMs?: number): Promise<void>
   /** Timers set and not yet fired or cleared. */
   pending(): number
+  /** When the earliest pending timer is due, in clock ms; `undefined` when none is pending. */
+  nextTimerAt(): number | undefined
 }
 
 interface Timer {
@@ -75,6 +77,7 @@ export function createTestClock(start = 1_000_000): TestClock {
       }
     },
     pending: () => timers.size,
+    nextTimerAt: () => due(Infinity)?.at,
   }
   return clock
 }

@@ -1,0 +1,17 @@
+import { defineProject } from 'vitest/config'
+import { workspaceAlias } from '../../vitest.shared.ts'
+
+/**
+ * Core's tests again in the edge runtime (a V8 isolate with web APIs and no
+ * Node builtins), as core promises to run in any JavaScript runtime. Tests
+ * that read files from disk stay on Node.
+ */
+export default defineProject({
+  resolve: { alias: workspaceAlias },
+  test: {
+    name: 'core (edge)',
+    environment: 'edge-runtime',
+    include: ['src/**/*.test.ts'],
+    exclude: ['src/core-imports.test.ts', 'src/parse-retry-after.test.ts'],
+  },
+})
