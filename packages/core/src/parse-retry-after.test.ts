@@ -5,7 +5,7 @@ import { parseDuration, parseRetryAfter } from './parse-retry-after.js'
 
 /** A recorded fixture from the shared folder beside the repository, as parsed JSON. */
 function readFixture(path: string): unknown {
-  const url = new URL(`../../../../shared/fixtures/${path}`, import.meta.url)
+  const url = new URL(`../../../fixtures/${path}`, import.meta.url)
   return JSON.parse(readFileSync(url, 'utf8'))
 }
 
