@@ -1,0 +1,58 @@
+/** @module Mock providers, fake wire servers and the suites that prove a fallback setup right. */
+export { startFakeServer } from './fake-server.js'
+export type { FakeServer, FakeServerOptions, RecordedRequest } from './fake-server.js'
+export type { Dialect, DialectRequest, DialectRoute, DialectStream } from './dialect.js'
+export { anthropicDialect } from './anthropic-dialect.js'
+export { startFakeAnthropic } from './start-fake-anthropic.js'
+export type {
+  AnswerReply,
+  ErrorReply,
+  Fault,
+  FaultReply,
+  RawReply,
+  Reply,
+  ReplyExtras,
+  ReplyToolCall,
+} from './reply.js'
+export { openaiDialect } from './openai-dialect.js'
+export { startFakeOpenAI } from './start-fake-openai.js'
+export { formatSseEvent } from './sse.js'
+export type { SseEvent, SseFormatOptions } from './sse.js'
+export { geminiDialect } from './gemini-dialect.js'
+export { startFakeGemini } from './start-fake-gemini.js'
+export { deepFreeze, RegressionFailure, runFallbackRegression } from './run-fallback-regression.js'
+export type {
+  RegressionClient,
+  RegressionOptions,
+  RegressionReport,
+  RegressionSetup,
+} from './run-fallback-regression.js'
+export { mockUpstream, modelOf, serverUpstream } from './upstream.js'
+export type { ObservedRequest, RecordedCalls, Upstream, UpstreamExpectation } from './upstream.js'
+export {
+  ConformanceFailure,
+  defaultStatusKinds,
+  providerConformanceChecks,
+} from './run-provider-conformance.js'
+export type { ConformanceCheck, ConformanceSetup } from './run-provider-conformance.js'
+export { hostileMockProvider, mockProvider } from './mock-provider.js'
+export type {
+  MockCall,
+  MockChunk,
+  MockFailOnReadStep,
+  MockFailStep,
+  MockFailure,
+  MockHangStep,
+  MockProvider,
+  MockProviderOptions,
+  MockScripts,
+  MockStep,
+  MockStreamStep,
+  MockSucceedStep,
+  MockThrowStep,
+  MockToolCall,
+} from './mock-provider.js'
+export { fakeClock } from './fake-clock.js'
+export type { FakeClock, Settled, SettleOptions } from './fake-clock.js'
+export { fixtureReply } from './fixture-reply.js'
+export type { FixtureReplyOptions } from './fixture-reply.js'

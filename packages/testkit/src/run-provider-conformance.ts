@@ -1,0 +1,381 @@
+import {
+  type ChatRequest,
+  type ErrorKind,
+  isUnderstudyError,
+  type Provider,
+  type ProviderContext,
+  type ProviderStreamEvent,
+} from '@understudy/core'
+import type { FakeServer, FakeServerOptions } from './fake-server.js'
+import type { Reply } from './reply.js'
+import { deepFreeze } from './run-fallback-regression.js'
+
+/** How to put a provider in front of a fake server of its dialect. */
+export interface ConformanceSetup {
+  /** Builds the provider under test for this base URL and key. */
+  readonly provider: (options: { readonly baseURL: string; readonly apiKey: string }) => Provider
+  /** Starts a fake server of the provider's dialect (`startFakeOpenAI`, …). */
+  readonly startServer: (options?: FakeServerOptions) => Promise<FakeServer>
+  /** The base URL the provider takes, from the server's origin. @default the origin */
+  readonly baseURL?: (server: FakeServer) => string
+  /** The model called. @default 'conformance-model' */
+  readonly model?: string
+  /** Kinds expected for HTTP statuses, added to (or replacing) the defaults. */
+  readonly statusKinds?: Readonly<Record<number, ErrorKind>>
+  /** Whether to check the streaming contract. @default true */
+  readonly streams?: boolean
+}
+
+/** One check of the suite: a name that states the behaviour, and a run that throws when it does not hold. */
+export interface ConformanceCheck {
+  readonly name: string
+  readonly run: () => Promise<void>
+}
+
+/** A check found the provider wanting. */
+export class ConformanceFailure extends Error {
+  override readonly name: string = 'ConformanceFailure'
+}
+
+/** The status → kind mapping every provider must make (DESIGN.md's policy table). */
+export const defaultStatusKinds: Readonly<Record<number, ErrorKind>> = Object.freeze({
+  400: 'invalid_request',
+  401: 'auth',
+  403: 'auth',
+  404: 'not_found',
+  429: 'rate_limit',
+  500: 'server',
+  502: 'server',
+  503: 'overloaded',
+  504: 'server',
+})
+
+const apiKey = 'conformance-key-5f1c9a0e'
+
+/**
+ * The provider conformance suite: what any provider must do to take part in
+ * fallbacks, as checks to run (the Vitest entry registers each as a test).
+ * Every check starts its own fake server and closes it.
+ */
+export function providerConformanceChecks(setup: ConformanceSetup): readonly ConformanceCheck[] {
+  const model = setup.model ?? 'conformance-model'
+  const request: ChatRequest = { model, messages: [{ role: 'user', content: 'Say hi.' }] }
+  const kinds = { ...defaultStatusKinds, ...setup.statusKinds }
+
+  /** Runs `body` with a server scripted to `replies` and the provider pointed at it. */
+  const withServer = async (
+    replies: readonly Reply[],
+    body: (server: FakeServer, provider: Provider) => Promise<void>,
+  ): Promise<void> => {
+    const server = await setup.startServer()
+    try {
+      if (replies.length > 0) server.script(model, ...replies)
+      const baseURL = setup.baseURL?.(server) ?? server.url
+      await body(server, setup.provider({ baseURL, apiKey }))
+    } finally {
+      await server.close()
+    }
+  }
+
+  const context = (signal: AbortSignal = new AbortController().signal): ProviderContext => ({
+    signal,
+    apiKey: undefined,
+    baseURL: undefined,
+    headers: undefined,
+    deadline: Number.POSITIVE_INFINITY,
+  })
+
+  const failure = async (attempt: Promise<unknown>, what: string): Promise<unknown> => {
+    const outcome = await attempt.then(
+      () => ({ ok: true as const }),
+      (error: unknown) => ({ ok: false as const, error }),
+    )
+    if (outcome.ok) throw new ConformanceFailure(`${what}: the call succeeded; it must reject`)
+    return outcome.error
+  }
+
+  const expectKind = (error: unknown, kind: ErrorKind, what: string): void => {
+    if (!isUnderstudyError(error)) {
+      throw new ConformanceFailure(
+        `${what}: rejected with ${describe(error)}, not an UnderstudyError of kind ${kind}`,
+      )
+    }
+    if (error.kind !== kind)
+      throw new ConformanceFailure(`${what}: kind ${error.kind}, expected ${kind}`)
+  }
+
+  const expectRequests = (server: FakeServer, count: number, what: string): void => {
+    if (server.requests.length !== count) {
+      throw new ConformanceFailure(
+        `${what}: ${server.requests.length} HTTP requests, expected ${count}`,
+      )
+    }
+  }
+
+  const checks: ConformanceCheck[] = [
+    {
+      name: 'answers a scripted reply with its text, in one HTTP request carrying the key',
+      run: () =>
+        withServer([{ text: 'conformance ok' }], async (server, provider) => {
+          const response = await provider.complete(request, context())
+          if (response.text !== 'conformance ok') {
+            throw new ConformanceFailure(
+              `text was ${JSON.stringify(response.text)}, expected "conformance ok"`,
+            )
+          }
+          if (response.finishReason !== 'stop')
+            throw new ConformanceFailure(`finishReason was ${response.finishReason}`)
+          expectRequests(server, 1, 'a successful call')
+          const carried = Object.values(server.requests[0]?.headers ?? {}).concat(
+            Object.values(server.requests[0]?.query ?? {}),
+          )
+          if (!carried.some((value) => value.includes(apiKey))) {
+            throw new ConformanceFailure('the request did not carry the configured key')
+          }
+        }),
+    },
+    ...Object.entries(kinds).map(([status, kind]) => ({
+      name: `maps HTTP ${status} to kind ${kind}, with its status, in one HTTP request`,
+      run: () =>
+        withServer([{ status: Number(status) }], async (server, provider) => {
+          const error = await failure(provider.complete(request, context()), `HTTP ${status}`)
+          expectKind(error, kind, `HTTP ${status}`)
+          if (isUnderstudyError(error) && error.status !== Number(status)) {
+            throw new ConformanceFailure(`HTTP ${status}: error.status was ${error.status}`)
+          }
+          expectRequests(server, 1, `HTTP ${status}`)
+        }),
+    })),
+    ...(
+      [
+        ['retry-after: 2', { status: 429, retryAfter: '2' }, 2000],
+        ['retry-after: 1.5', { status: 429, retryAfter: '1.5' }, 1500],
+        ['retry-after-ms: 750', { status: 429, retryAfterMs: 750 }, 750],
+      ] as const
+    ).map(([header, reply, ms]) => ({
+      name: `reads ${header} as retryAfterMs ${ms}`,
+      run: () =>
+        withServer([reply], async (_server, provider) => {
+          const error = await failure(provider.complete(request, context()), header)
+          expectKind(error, 'rate_limit', header)
+          if (isUnderstudyError(error) && error.retryAfterMs !== ms) {
+            throw new ConformanceFailure(
+              `${header}: retryAfterMs was ${error.retryAfterMs}, expected ${ms}`,
+            )
+          }
+        }),
+    })),
+    {
+      name: 'maps a dropped connection to kind network, in one HTTP request',
+      run: () =>
+        withServer([{ fault: 'drop' }], async (server, provider) => {
+          const error = await failure(provider.complete(request, context()), 'a dropped connection')
+          expectKind(error, 'network', 'a dropped connection')
+          expectRequests(server, 1, 'a dropped connection')
+        }),
+    },
+    ...(['malformed-json', 'wrong-content-type', 'drop-mid-body'] as const).map((fault) => ({
+      name: `rejects a ${fault} answer with a typed error`,
+      run: () =>
+        withServer([{ fault }], async (_server, provider) => {
+          const error = await failure(provider.complete(request, context()), fault)
+          if (!isUnderstudyError(error)) {
+            throw new ConformanceFailure(
+              `${fault}: rejected with ${describe(error)}, not an UnderstudyError`,
+            )
+          }
+        }),
+    })),
+    {
+      name: 'cancels the request in flight on abort and rejects promptly with kind aborted',
+      run: () =>
+        withServer([{ fault: 'hang' }], async (server, provider) => {
+          const controller = new AbortController()
+          const pending = provider.complete(request, context(controller.signal))
+          await waitFor(() => server.requests.length === 1, 'the request to arrive')
+          const abortedAt = Date.now()
+          controller.abort()
+          const error = await failure(pending, 'an aborted call')
+          expectKind(error, 'aborted', 'an aborted call')
+          if (Date.now() - abortedAt > 1000)
+            throw new ConformanceFailure('the aborted call took over 1 s to reject')
+          const record = await within(server.settled(0), 2000)
+          if (record === undefined || !record.closedEarly) {
+            throw new ConformanceFailure(
+              'the server never saw its connection closed after the abort',
+            )
+          }
+        }),
+    },
+    {
+      name: 'leaves a deep-frozen request unchanged',
+      run: () =>
+        withServer([], async (_server, provider) => {
+          const frozen = deepFreeze(
+            structuredClone({ ...request, temperature: 0.2, stop: ['END'] }),
+          )
+          const snapshot = JSON.stringify(frozen)
+          await provider.complete(frozen, context())
+          if (JSON.stringify(frozen) !== snapshot)
+            throw new ConformanceFailure('the request changed')
+        }),
+    },
+    {
+      name: 'keeps the key out of the error when the upstream echoes it back',
+      run: () =>
+        withServer(
+          [
+            {
+              status: 401,
+              body: {
+                error: {
+                  message: `Incorrect API key provided: ${apiKey}`,
+                  code: 'invalid_api_key',
+                },
+              },
+            },
+          ],
+          async (_server, provider) => {
+            const error = await failure(provider.complete(request, context()), 'HTTP 401')
+            const shown = showAll(error)
+            if (shown.includes(apiKey))
+              throw new ConformanceFailure(
+                'the key appears in the error (message, stack, JSON or cause)',
+              )
+          },
+        ),
+    },
+  ]
+
+  if (setup.streams === false) return checks
+
+  const collect = async (
+    events: AsyncIterable<ProviderStreamEvent>,
+  ): Promise<ProviderStreamEvent[]> => {
+    const out: ProviderStreamEvent[] = []
+    for await (const event of events) out.push(event)
+    return out
+  }
+
+  checks.push(
+    {
+      name: 'streams the text in order and ends with a finish event',
+      run: () =>
+        withServer(
+          [{ text: 'one two three', chunks: ['one', ' two', ' three'] }],
+          async (server, provider) => {
+            const events = await collect(provider.stream(request, context()))
+            const text = events.map((event) => (event.type === 'text' ? event.text : '')).join('')
+            if (text !== 'one two three')
+              throw new ConformanceFailure(`streamed text was ${JSON.stringify(text)}`)
+            const last = events[events.length - 1]
+            if (last?.type !== 'finish')
+              throw new ConformanceFailure('the last event is not a finish event')
+            if (events.filter((event) => event.type === 'finish').length !== 1) {
+              throw new ConformanceFailure('the stream has more than one finish event')
+            }
+            expectRequests(server, 1, 'a stream')
+          },
+        ),
+    },
+    {
+      name: 'ends a stream that lost its terminal signal with kind incomplete, never a made-up finish',
+      run: () =>
+        withServer([{ fault: 'no-terminal' }], async (_server, provider) => {
+          const error = await failure(
+            collect(provider.stream(request, context())),
+            'a stream without its terminal signal',
+          )
+          expectKind(error, 'incomplete', 'a stream without its terminal signal')
+        }),
+    },
+    {
+      name: 'raises an in-band error event as a typed error',
+      run: () =>
+        withServer([{ fault: 'in-band-error' }], async (_server, provider) => {
+          const error = await failure(
+            collect(provider.stream(request, context())),
+            'an in-band error',
+          )
+          if (!isUnderstudyError(error)) {
+            throw new ConformanceFailure(
+              `an in-band error: rejected with ${describe(error)}, not an UnderstudyError`,
+            )
+          }
+        }),
+    },
+    {
+      name: 'maps an HTTP error before the stream to its kind',
+      run: () =>
+        withServer([{ status: 429, retryAfter: '3' }], async (_server, provider) => {
+          const error = await failure(collect(provider.stream(request, context())), 'a 429 stream')
+          expectKind(error, 'rate_limit', 'a 429 stream')
+        }),
+    },
+    {
+      name: 'closes the connection when the consumer stops reading early',
+      run: () =>
+        withServer([{ fault: 'stall', afterEvents: 2 }], async (server, provider) => {
+          for await (const event of provider.stream(request, context())) {
+            if (
+              event.type === 'text' ||
+              event.type === 'reasoning' ||
+              event.type === 'tool-call-delta'
+            )
+              break
+          }
+          const record = await within(server.settled(0), 2000)
+          if (record === undefined || !record.closedEarly) {
+            throw new ConformanceFailure(
+              'the server never saw its connection closed after the consumer left',
+            )
+          }
+        }),
+    },
+  )
+  return checks
+}
+
+/** Polls `condition` every few ms for up to 2 s. */
+async function waitFor(condition: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 400; i++) {
+    if (condition()) return
+    await new Promise((resolve) => setTimeout(resolve, 5))
+  }
+  throw new ConformanceFailure(`timed out waiting for ${what}`)
+}
+
+/** `promise`, or `undefined` if it takes longer than `ms`; the timer is cleared either way. */
+async function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined
+  const expired = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), ms)
+  })
+  try {
+    return await Promise.race([promise, expired])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+function describe(value: unknown): string {
+  if (value instanceof Error) return `${value.name}: ${value.message}`
+  return String(value)
+}
+
+/** Everything an error shows: message, stack, JSON, and the same of each cause. */
+function showAll(error: unknown, depth = 0): string {
+  if (depth > 8 || error === undefined || error === null) return ''
+  if (!(error instanceof Error)) return safeJson(error)
+  return [error.message, error.stack ?? '', safeJson(error), showAll(error.cause, depth + 1)].join(
+    '\n',
+  )
+}
+
+function safeJson(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? ''
+  } catch {
+    return String(value)
+  }
+}
