@@ -1,5 +1,6 @@
 import { ConfigError } from '@understudy/core'
 import * as z from 'zod'
+import { configErrorFromIssue } from './config-error-from-issue.js'
 import type { Fault, Reply } from './reply.js'
 
 const faults = [
@@ -87,15 +88,8 @@ export function checkReplies(replies: readonly unknown[], path: string): readonl
     const result = schemaFor(reply).safeParse(reply)
     if (result.success) return
     const issue = result.error.issues[0]
-    const where =
-      issue?.path
-        .map((key) => (typeof key === 'number' ? `[${key}]` : `.${String(key)}`))
-        .join('') ?? ''
-    const message =
-      issue?.code === 'unrecognized_keys'
-        ? `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((key) => `"${key}"`).join(', ')}`
-        : (issue?.message ?? 'invalid reply')
-    throw new ConfigError({ path: `${at}${where}`, message })
+    if (issue === undefined) throw new ConfigError({ path: at, message: 'invalid reply' })
+    throw configErrorFromIssue(at, issue)
   })
   return Object.freeze([...(replies as readonly Reply[])])
 }

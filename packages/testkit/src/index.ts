@@ -20,7 +20,8 @@ export { formatSseEvent } from './sse.js'
 export type { SseEvent, SseFormatOptions } from './sse.js'
 export { geminiDialect } from './gemini-dialect.js'
 export { startFakeGemini } from './start-fake-gemini.js'
-export { deepFreeze, RegressionFailure, runFallbackRegression } from './run-fallback-regression.js'
+export { deepFreeze } from './deep-freeze.js'
+export { RegressionFailure, runFallbackRegression } from './run-fallback-regression.js'
 export type {
   RegressionClient,
   RegressionOptions,
@@ -36,22 +37,20 @@ export {
 } from './run-provider-conformance.js'
 export type { ConformanceCheck, ConformanceSetup } from './run-provider-conformance.js'
 export { hostileMockProvider, mockProvider } from './mock-provider.js'
+export type { MockCall, MockProvider, MockProviderOptions } from './mock-provider.js'
 export type {
-  MockCall,
   MockChunk,
   MockFailOnReadStep,
   MockFailStep,
   MockFailure,
   MockHangStep,
-  MockProvider,
-  MockProviderOptions,
   MockScripts,
   MockStep,
   MockStreamStep,
   MockSucceedStep,
   MockThrowStep,
   MockToolCall,
-} from './mock-provider.js'
+} from './mock-step.js'
 export { fakeClock } from './fake-clock.js'
 export type { FakeClock, Settled, SettleOptions } from './fake-clock.js'
 export { fixtureReply } from './fixture-reply.js'

@@ -10,7 +10,8 @@ import {
 } from '@understudy/core'
 import { describe, expect, it } from 'vitest'
 import { fakeClock } from './fake-clock.js'
-import { hostileMockProvider, type MockScripts, mockProvider } from './mock-provider.js'
+import { hostileMockProvider, mockProvider } from './mock-provider.js'
+import type { MockScripts } from './mock-step.js'
 
 const request: ChatRequest = { model: 'm', messages: [{ role: 'user', content: 'hi' }] }
 

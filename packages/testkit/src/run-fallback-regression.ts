@@ -1,4 +1,5 @@
 import type { CallOptions, ChatRequest, ChatResponse, Target } from '@understudy/core'
+import { deepFreeze } from './deep-freeze.js'
 import { modelOf, type ObservedRequest, type Upstream } from './upstream.js'
 
 /** A client as the regression suite calls it. */
@@ -182,13 +183,4 @@ function describeError(error: unknown): string {
     return `${typeof kind === 'string' ? `${kind}: ` : ''}${String(message)}`
   }
   return String(error)
-}
-
-/** Freezes `value` and every array and plain object inside it. */
-export function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value)
-    for (const inner of Object.values(value)) deepFreeze(inner)
-  }
-  return value
 }
