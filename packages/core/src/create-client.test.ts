@@ -2,12 +2,13 @@ import { describe, expect, it, onTestFinished } from 'vitest'
 import type { ChatRequest } from './chat-request.js'
 import type { ChatResponse, ProviderResponse } from './chat-response.js'
 import type { Clock } from './clock.js'
-import { type Client, createClient } from './create-client.js'
+import { createClient } from './create-client.js'
 import { type Attempt, type ErrorKind, isUnderstudyError, UnderstudyError } from './errors.js'
 import type { HookName, Hooks } from './hooks.js'
-import type { CallOptions, ClientOptions } from './options.js'
+import type { CallOptions } from './options.js'
 import type { ProviderContext } from './provider.js'
 import { deepFreeze } from './test-support/deep-freeze.js'
+import { request, type Setup, setup } from './test-support/client-setup.js'
 import {
   type MockProvider,
   mockProvider,
@@ -16,77 +17,11 @@ import {
 } from './test-support/mock-provider.js'
 import { fulfilled, rejected, type Settled, settle } from './test-support/settle.js'
 import { sharedObjects } from './test-support/shared-objects.js'
-import { createTestClock, flush, type TestClock } from './test-support/test-clock.js'
+import { createTestClock, flush } from './test-support/test-clock.js'
 
 // Example-based tests of `createClient().complete()` for DESIGN.md's rules 1–9,
 // health (cooldowns), and a client shared by 1,000 concurrent calls. The policy
 // table's rows are in fallback-policy.test.ts.
-
-type Scripts = Readonly<Record<string, readonly Script[]>>
-
-/** A mock provider that also notes when (ms after the test began) each attempt reached it. */
-interface TimedProvider extends MockProvider {
-  readonly times: number[]
-}
-
-function timed(provider: MockProvider, clock: Clock): TimedProvider {
-  const times: number[] = []
-  const start = clock.now()
-  return {
-    ...provider,
-    times,
-    complete(request, context) {
-      times.push(clock.now() - start)
-      return provider.complete(request, context)
-    },
-  }
-}
-
-interface Setup {
-  readonly clock: TestClock
-  readonly a: TimedProvider
-  readonly b: TimedProvider
-  readonly c: TimedProvider
-  readonly client: Client
-  /** Runs one call to the end on the test clock and checks it left no timer behind. */
-  call(options?: CallOptions, callRequest?: ChatRequest): Promise<Settled<ChatResponse>>
-}
-
-const request: ChatRequest = deepFreeze({
-  model: 'a/m1',
-  messages: [{ role: 'user', content: 'hi' }],
-})
-
-function setup(
-  scripts: { readonly a?: Scripts; readonly b?: Scripts; readonly c?: Scripts } = {},
-  clientOptions: Omit<ClientOptions, 'providers' | 'clock'> = {},
-): Setup {
-  const clock = createTestClock()
-  const a = timed(mockProvider('a', scripts.a, clock), clock)
-  const b = timed(mockProvider('b', scripts.b, clock), clock)
-  const c = timed(mockProvider('c', scripts.c, clock), clock)
-  const client = createClient({
-    providers: Object.freeze([a, b, c]),
-    clock,
-    random: () => 0,
-    ...deepFreeze(clientOptions),
-  })
-  return {
-    clock,
-    a,
-    b,
-    c,
-    client,
-    async call(options, callRequest = request) {
-      const settled = await settle(
-        clock,
-        client.complete(callRequest, options && deepFreeze(options)),
-      )
-      expect(clock.pending()).toBe(0)
-      return settled
-    },
-  }
-}
 
 /** An attempt trace as `"<target> <kind or outcome>#<retry>"`, easy to compare whole. */
 function trace(attempts: readonly Attempt[]): string[] {

@@ -1,82 +1,13 @@
 import { describe, expect, it } from 'vitest'
-import type { ChatRequest } from './chat-request.js'
 import type { ChatResponse } from './chat-response.js'
-import type { Clock } from './clock.js'
-import { type Client, createClient } from './create-client.js'
 import { type Attempt, type ErrorKind, isUnderstudyError } from './errors.js'
-import type { CallOptions, ClientOptions } from './options.js'
+import type { CallOptions } from './options.js'
 import { deepFreeze } from './test-support/deep-freeze.js'
-import {
-  type MockProvider,
-  mockProvider,
-  type Script,
-  textResponse,
-} from './test-support/mock-provider.js'
+import { request, setup, type TimedProvider } from './test-support/client-setup.js'
+import { type Script, textResponse } from './test-support/mock-provider.js'
 import { fulfilled, rejected, type Settled, settle } from './test-support/settle.js'
-import { createTestClock, type TestClock } from './test-support/test-clock.js'
 
 // One test per row of DESIGN.md's policy table, through `createClient().complete()`.
-
-type Scripts = Readonly<Record<string, readonly Script[]>>
-
-/** A mock provider that also notes when (ms after the test began) each attempt reached it. */
-interface TimedProvider extends MockProvider {
-  readonly times: number[]
-}
-
-function timed(provider: MockProvider, clock: Clock): TimedProvider {
-  const times: number[] = []
-  const start = clock.now()
-  return {
-    ...provider,
-    times,
-    complete(request, context) {
-      times.push(clock.now() - start)
-      return provider.complete(request, context)
-    },
-  }
-}
-
-interface Setup {
-  readonly clock: TestClock
-  readonly a: TimedProvider
-  readonly b: TimedProvider
-  readonly c: TimedProvider
-  readonly client: Client
-  /** Runs one call to the end on the test clock and checks it left no timer behind. */
-  call(options?: CallOptions, callRequest?: ChatRequest): Promise<Settled<ChatResponse>>
-}
-
-const request: ChatRequest = deepFreeze({
-  model: 'a/m1',
-  messages: [{ role: 'user', content: 'hi' }],
-})
-
-function setup(
-  scripts: { readonly a?: Scripts; readonly b?: Scripts; readonly c?: Scripts } = {},
-  clientOptions: Omit<ClientOptions, 'providers' | 'clock'> = {},
-): Setup {
-  const clock = createTestClock()
-  const a = timed(mockProvider('a', scripts.a, clock), clock)
-  const b = timed(mockProvider('b', scripts.b, clock), clock)
-  const c = timed(mockProvider('c', scripts.c, clock), clock)
-  const client = createClient({ providers: [a, b, c], clock, random: () => 0, ...clientOptions })
-  return {
-    clock,
-    a,
-    b,
-    c,
-    client,
-    async call(options, callRequest = request) {
-      const settled = await settle(
-        clock,
-        client.complete(callRequest, options && deepFreeze(options)),
-      )
-      expect(clock.pending()).toBe(0)
-      return settled
-    },
-  }
-}
 
 /** An attempt trace as `"<target> <kind or outcome>#<retry>"`, easy to compare whole. */
 function trace(attempts: readonly Attempt[]): string[] {
