@@ -13,6 +13,14 @@ export const workspaceAlias: { find: RegExp; replacement: string }[] = [
   { find: /^@understudy\/core$/, replacement: fromRoot('./packages/core/src/index.ts') },
   { find: /^@understudy\/testkit$/, replacement: fromRoot('./packages/testkit/src/index.ts') },
   {
+    find: /^@understudy\/provider-kit$/,
+    replacement: fromRoot('./packages/provider-kit/src/index.ts'),
+  },
+  {
+    find: /^@understudy\/providers-openai$/,
+    replacement: fromRoot('./packages/providers-openai/src/index.ts'),
+  },
+  {
     find: /^@understudy\/testkit\/vitest$/,
     replacement: fromRoot('./packages/testkit/src/vitest.ts'),
   },

@@ -330,14 +330,24 @@ export function providerConformanceChecks(setup: ConformanceSetup): readonly Con
     {
       name: 'closes the connection when the consumer stops reading early',
       run: () =>
-        withServer([{ fault: 'stall', afterEvents: 2 }], async (server, provider) => {
-          for await (const event of provider.stream(request, context())) {
-            if (
-              event.type === 'text' ||
-              event.type === 'reasoning' ||
-              event.type === 'tool-call-delta'
-            )
-              break
+        // Four events reach content in every dialect's stream (OpenAI's role
+        // chunk, Azure's prompt-filter chunk, Anthropic's start and ping come first).
+        withServer([{ fault: 'stall', afterEvents: 4 }], async (server, provider) => {
+          const controller = new AbortController()
+          const consumed = (async (): Promise<boolean> => {
+            for await (const event of provider.stream(request, context(controller.signal))) {
+              if (event.type !== 'finish') return true
+            }
+            return false
+          })()
+          const sawContent = await within(
+            consumed.catch(() => false),
+            2000,
+          )
+          if (sawContent !== true) {
+            controller.abort()
+            await consumed.catch(() => undefined)
+            throw new ConformanceFailure('no content arrived from a stream that sent four events')
           }
           const record = await within(server.settled(0), 2000)
           if (record === undefined || !record.closedEarly) {

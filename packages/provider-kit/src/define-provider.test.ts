@@ -1,0 +1,524 @@
+import {
+  type ChatRequest,
+  type ErrorKind,
+  type FinishReason,
+  isUnderstudyError,
+  type Provider,
+  type ProviderContext,
+  type ProviderStreamEvent,
+  UnderstudyError,
+  type Usage,
+} from '@understudy/core'
+import { type FakeServer, type FakeServerOptions, startFakeOpenAI } from '@understudy/testkit'
+import { providerConformanceSuite } from '@understudy/testkit/vitest'
+import { Agent, buildConnector } from 'undici'
+import { describe, expect, it, onTestFinished } from 'vitest'
+import { type DefineProviderOptions, defineProvider } from './define-provider.js'
+import type { ProviderSpec, SseMessage, StreamParser } from './provider-spec.js'
+
+type Json = Record<string, unknown>
+const isRecord = (value: unknown): value is Json =>
+  typeof value === 'object' && value !== null && !Array.isArray(value)
+const text = (value: unknown): string => (typeof value === 'string' ? value : '')
+
+const finishReasons: readonly FinishReason[] = ['stop', 'length', 'tool_calls', 'content_filter']
+const finishReasonOf = (value: unknown): FinishReason | undefined =>
+  typeof value !== 'string' ? undefined : (finishReasons.find((r) => r === value) ?? 'other')
+
+function usageOf(value: unknown): Usage {
+  if (!isRecord(value)) return {}
+  return {
+    ...(typeof value.prompt_tokens === 'number' && { inputTokens: value.prompt_tokens }),
+    ...(typeof value.completion_tokens === 'number' && { outputTokens: value.completion_tokens }),
+  }
+}
+
+function kindOfCode(code: unknown): ErrorKind | undefined {
+  if (code === 'insufficient_quota') return 'quota'
+  if (code === 'context_length_exceeded') return 'context_window'
+  return undefined
+}
+
+/**
+ * A minimal OpenAI-like spec, written for these tests only (the real dialect
+ * is `@understudy/providers-openai`): text in, text out, streamed text.
+ */
+function testSpec(overrides: Partial<ProviderSpec> = {}): ProviderSpec {
+  return {
+    id: 'acme',
+    baseURL: 'http://127.0.0.1:9/v1',
+    apiKey: () => undefined,
+    authHeaders: (key) => ({ authorization: `Bearer ${key}` }),
+    buildRequest: (request, { stream }) => ({
+      path: '/chat/completions',
+      body: {
+        model: request.model,
+        messages: request.messages.map((message) => ({
+          role: message.role,
+          content: typeof message.content === 'string' ? message.content : '',
+        })),
+        temperature: request.temperature,
+        stop: request.stop,
+        ...(stream && { stream: true, stream_options: { include_usage: true } }),
+      },
+    }),
+    parseResponse: (body) => {
+      const choice = isRecord(body) && Array.isArray(body.choices) ? body.choices[0] : undefined
+      const message = isRecord(choice) && isRecord(choice.message) ? choice.message : undefined
+      if (!isRecord(choice) || message === undefined) {
+        throw new UnderstudyError({ kind: 'server', message: 'not a chat completion' })
+      }
+      const content = text(message.content)
+      return {
+        text: content,
+        message: { role: 'assistant', content },
+        toolCalls: [],
+        finishReason: finishReasonOf(choice.finish_reason) ?? 'other',
+        usage: usageOf(isRecord(body) ? body.usage : undefined),
+      }
+    },
+    createStreamParser: (): StreamParser => {
+      let finishReason: FinishReason | undefined
+      let usage: Usage = {}
+      return {
+        push(message: SseMessage): readonly ProviderStreamEvent[] {
+          if (message.data === '[DONE]') return []
+          const chunk: unknown = JSON.parse(message.data)
+          if (!isRecord(chunk)) return []
+          if (isRecord(chunk.error)) {
+            throw new UnderstudyError({
+              kind: kindOfCode(chunk.error.code) ?? 'server',
+              message: `in-band error: ${text(chunk.error.message)}`,
+            })
+          }
+          if (isRecord(chunk.usage)) usage = usageOf(chunk.usage)
+          const choice = Array.isArray(chunk.choices) ? chunk.choices[0] : undefined
+          if (!isRecord(choice)) return []
+          finishReason = finishReasonOf(choice.finish_reason) ?? finishReason
+          const content = isRecord(choice.delta) ? text(choice.delta.content) : ''
+          return content === '' ? [] : [{ type: 'text', text: content }]
+        },
+        end(): readonly ProviderStreamEvent[] {
+          if (finishReason === undefined) {
+            throw new UnderstudyError({ kind: 'incomplete', message: 'no finish_reason' })
+          }
+          return [{ type: 'finish', finishReason, usage }]
+        },
+      }
+    },
+    readError: (_status, body) => {
+      const error = isRecord(body) && isRecord(body.error) ? body.error : {}
+      const kind = kindOfCode(error.code ?? error.type)
+      return {
+        ...(kind !== undefined && { kind }),
+        ...(typeof error.message === 'string' && { message: error.message }),
+      }
+    },
+    ...overrides,
+  }
+}
+
+const request: ChatRequest = { model: 'gpt-test', messages: [{ role: 'user', content: 'Say hi.' }] }
+const configuredKey = 'sk-configured-1a2b3c4d'
+
+function context(overrides: Partial<ProviderContext> = {}): ProviderContext {
+  return {
+    signal: new AbortController().signal,
+    apiKey: undefined,
+    baseURL: undefined,
+    headers: undefined,
+    deadline: Number.POSITIVE_INFINITY,
+    ...overrides,
+  }
+}
+
+async function start(options?: FakeServerOptions): Promise<FakeServer> {
+  const server = await startFakeOpenAI(options)
+  onTestFinished(() => server.close())
+  return server
+}
+
+function acme(
+  server: FakeServer,
+  spec: Partial<ProviderSpec> = {},
+  options?: DefineProviderOptions,
+): Provider {
+  return defineProvider(
+    testSpec({ baseURL: `${server.url}/v1`, apiKey: () => configuredKey, ...spec }),
+    options,
+  )
+}
+
+async function rejection(promise: Promise<unknown>): Promise<UnderstudyError> {
+  const outcome = await promise.then(
+    () => undefined,
+    (error: unknown) => error,
+  )
+  if (!isUnderstudyError(outcome))
+    throw new Error(`expected an UnderstudyError, got ${String(outcome)}`)
+  return outcome
+}
+
+async function collect(events: AsyncIterable<ProviderStreamEvent>): Promise<ProviderStreamEvent[]> {
+  const out: ProviderStreamEvent[] = []
+  for await (const event of events) out.push(event)
+  return out
+}
+
+providerConformanceSuite('defineProvider over undici.request', {
+  provider: ({ baseURL, apiKey }) => defineProvider(testSpec({ baseURL, apiKey: () => apiKey })),
+  startServer: startFakeOpenAI,
+  baseURL: (server) => `${server.url}/v1`,
+  statusKinds: { 408: 'timeout', 409: 'server', 422: 'invalid_request', 529: 'overloaded' },
+})
+
+providerConformanceSuite('defineProvider over fetch', {
+  provider: ({ baseURL, apiKey }) =>
+    defineProvider(testSpec({ baseURL, apiKey: () => apiKey }), { fetch: globalThis.fetch }),
+  startServer: startFakeOpenAI,
+  baseURL: (server) => `${server.url}/v1`,
+})
+
+describe('defineProvider', () => {
+  describe('credentials (DESIGN.md rule 2)', () => {
+    it('sends the configured key to the configured base URL', async () => {
+      const server = await start()
+      await acme(server).complete(request, context())
+      expect(server.requests[0]?.headers.authorization).toBe(`Bearer ${configuredKey}`)
+    })
+
+    it('sends no key at all to a target base URL that brings no key of its own', async () => {
+      const configured = await start()
+      const foreign = await start()
+      const response = await acme(configured).complete(
+        request,
+        context({ baseURL: `${foreign.url}/v1` }),
+      )
+      expect(response.text).toBe('Hello from the fake server.')
+      expect(configured.requests).toHaveLength(0)
+      expect(foreign.requests).toHaveLength(1)
+      expect(foreign.requests[0]?.headers.authorization).toBeUndefined()
+      expect(JSON.stringify(foreign.requests[0])).not.toContain(configuredKey)
+    })
+
+    it('sends the target’s own key, not the configured one, wherever the target points', async () => {
+      const configured = await start()
+      const foreign = await start()
+      const provider = acme(configured)
+      await provider.complete(request, context({ apiKey: 'sk-target-key-9' }))
+      await provider.complete(
+        request,
+        context({ apiKey: 'sk-target-key-8', baseURL: `${foreign.url}/v1` }),
+      )
+      expect(configured.requests[0]?.headers.authorization).toBe('Bearer sk-target-key-9')
+      expect(foreign.requests[0]?.headers.authorization).toBe('Bearer sk-target-key-8')
+    })
+
+    it('rejects with kind auth and sends nothing when no key is configured', async () => {
+      const server = await start()
+      const provider = acme(server, { apiKey: () => undefined })
+      const error = await rejection(provider.complete(request, context()))
+      expect(error.kind).toBe('auth')
+      expect(error.provider).toBe('acme')
+      expect(error.model).toBe('gpt-test')
+      const streamError = await rejection(collect(provider.stream(request, context())))
+      expect(streamError.kind).toBe('auth')
+      expect(server.requests).toHaveLength(0)
+    })
+
+    it('awaits a key that is read asynchronously, each call', async () => {
+      const server = await start()
+      let reads = 0
+      const provider = acme(server, {
+        apiKey: async () => {
+          reads++
+          return `sk-async-${reads}-abcdef`
+        },
+      })
+      await provider.complete(request, context())
+      await provider.complete(request, context())
+      expect(server.requests.map((r) => r.headers.authorization)).toEqual([
+        'Bearer sk-async-1-abcdef',
+        'Bearer sk-async-2-abcdef',
+      ])
+    })
+
+    it('rejects with kind auth, sending nothing, when reading the key fails', async () => {
+      const server = await start()
+      const provider = acme(server, {
+        apiKey: () => Promise.reject(new Error('token service down')),
+      })
+      const error = await rejection(provider.complete(request, context()))
+      expect(error.kind).toBe('auth')
+      expect(server.requests).toHaveLength(0)
+    })
+  })
+
+  it('merges headers: spec, then dialect, then the target’s, then the auth headers, names in lower case', async () => {
+    const server = await start()
+    const provider = acme(server, {
+      headers: { 'X-A': 'spec', 'x-b': 'spec', authorization: 'spec' },
+      buildRequest: (req, options) => ({
+        ...testSpec().buildRequest(req, options),
+        headers: { 'x-b': 'dialect', 'x-c': 'dialect' },
+      }),
+    })
+    await provider.complete(
+      request,
+      context({ headers: { 'X-C': 'target', Authorization: 'target' } }),
+    )
+    const headers = server.requests[0]?.headers
+    expect(headers).toMatchObject({
+      'x-a': 'spec',
+      'x-b': 'dialect',
+      'x-c': 'target',
+      authorization: `Bearer ${configuredKey}`,
+      'content-type': 'application/json',
+      accept: 'application/json',
+    })
+  })
+
+  it('joins base URL and path with exactly one slash', async () => {
+    const server = await start()
+    const provider = acme(server, {
+      baseURL: `${server.url}/v1//`,
+      buildRequest: (req, options) => ({
+        ...testSpec().buildRequest(req, options),
+        path: 'chat/completions',
+      }),
+    })
+    await provider.complete(request, context())
+    await provider.complete(request, context({ baseURL: `${server.url}/v1/` }))
+    expect(server.requests.map((r) => r.path)).toEqual([
+      '/v1/chat/completions',
+      '/v1/chat/completions',
+    ])
+  })
+
+  it('adds the status and the request id of the response', async () => {
+    const server = await start()
+    const response = await acme(server).complete(request, context())
+    expect(response.status).toBe(200)
+    expect(response.requestId).toMatch(/^req_/)
+  })
+
+  it('makes exactly one request per call, whatever the outcome, and never retries', async () => {
+    const server = await start()
+    server.script(
+      'gpt-test',
+      { status: 503 },
+      { status: 429, retryAfter: '1' },
+      { fault: 'drop' },
+      { status: 500 },
+      { text: 'fine' },
+    )
+    const provider = acme(server)
+    const kinds: string[] = []
+    for (let i = 0; i < 4; i++) {
+      kinds.push((await rejection(provider.complete(request, context()))).kind)
+      expect(server.requests).toHaveLength(i + 1)
+    }
+    expect(kinds).toEqual(['overloaded', 'rate_limit', 'network', 'server'])
+    const events = await collect(provider.stream(request, context()))
+    expect(events.at(-1)?.type).toBe('finish')
+    expect(server.requests).toHaveLength(5)
+  })
+
+  it('reuses one keep-alive connection across calls, answers and errors alike', async () => {
+    const server = await start()
+    server.script('gpt-test', { text: 'one' }, { status: 429 }, { text: 'two' })
+    let connects = 0
+    const connector = buildConnector({})
+    const agent = new Agent({
+      connections: 1,
+      connect: (options, callback) => {
+        connects++
+        connector(options, callback)
+      },
+    })
+    onTestFinished(() => agent.close())
+    const provider = acme(server, {}, { dispatcher: agent })
+    await provider.complete(request, context())
+    await rejection(provider.complete(request, context()))
+    await provider.complete(request, context())
+    await collect(provider.stream(request, context()))
+    await Promise.all([
+      provider.complete(request, context()),
+      provider.complete(request, context()),
+    ])
+    expect(server.requests).toHaveLength(6)
+    expect(connects).toBe(1)
+  })
+
+  it('rejects a 200 that is not JSON with kind server, and a stream that is not text/event-stream too', async () => {
+    const server = await start()
+    server.script('gpt-test', { fault: 'wrong-content-type' }, { text: 'json, not a stream' })
+    const provider = acme(server)
+    const error = await rejection(provider.complete(request, context()))
+    expect(error.kind).toBe('server')
+    expect(error.status).toBe(200)
+    expect(error.message).toContain('text/html')
+    server.script('gpt-test', {
+      raw: { headers: { 'content-type': 'application/json' }, body: '{"choices":[]}' },
+    })
+    const streamError = await rejection(collect(provider.stream(request, context())))
+    expect(streamError.kind).toBe('server')
+    expect(streamError.message).toContain('text/event-stream')
+  })
+
+  it('rejects a 200 whose body does not parse with kind server', async () => {
+    const server = await start({ respond: { fault: 'malformed-json' } })
+    const error = await rejection(acme(server).complete(request, context()))
+    expect(error.kind).toBe('server')
+    expect(error.provider).toBe('acme')
+  })
+
+  it('rejects with the kind the spec throws, before any request, when the request cannot be built', async () => {
+    const server = await start()
+    const provider = acme(server, {
+      buildRequest: () => {
+        throw new UnderstudyError({ kind: 'unsupported', message: 'no images here' })
+      },
+    })
+    const error = await rejection(provider.complete(request, context()))
+    expect(error.kind).toBe('unsupported')
+    expect(error.message).toBe('acme/gpt-test: no images here')
+    expect(server.requests).toHaveLength(0)
+  })
+
+  it('takes the kind from the body before the status', async () => {
+    const server = await start({
+      respond: {
+        status: 429,
+        body: {
+          error: {
+            message: 'You exceeded your quota',
+            type: 'insufficient_quota',
+            code: 'insufficient_quota',
+          },
+        },
+      },
+    })
+    const error = await rejection(acme(server).complete(request, context()))
+    expect(error.kind).toBe('quota')
+    expect(error.message).toBe('acme/gpt-test 429: You exceeded your quota')
+    expect(error.requestId).toMatch(/^req_/)
+  })
+
+  it('keeps the key in use and every credential header out of every error', async () => {
+    const server = await start()
+    const targetKey = 'sk-target-echoed-5e6f7a8b'
+    const headerSecret = 'hdr-secret-0c0ffee0'
+    server.script('gpt-test', {
+      status: 401,
+      body: {
+        error: { message: `Bad key ${targetKey} and ${headerSecret}`, code: 'invalid_api_key' },
+      },
+    })
+    const error = await rejection(
+      acme(server).complete(
+        request,
+        context({ apiKey: targetKey, headers: { 'x-upstream-token': headerSecret } }),
+      ),
+    )
+    const shown = `${error.message}\n${JSON.stringify(error)}\n${error.stack ?? ''}`
+    expect(shown).not.toContain(targetKey)
+    expect(shown).not.toContain(headerSecret)
+    expect(error.kind).toBe('auth')
+  })
+
+  it('keeps the query string out of a transport error', async () => {
+    const server = await start({ respond: { fault: 'drop' } })
+    const provider = acme(server, {
+      buildRequest: (req, options) => ({
+        ...testSpec().buildRequest(req, options),
+        path: '/chat/completions?key=AIza-in-query-1234',
+      }),
+    })
+    const error = await rejection(provider.complete(request, context()))
+    expect(error.kind).toBe('network')
+    expect(error.message).toMatch(
+      /^acme\/gpt-test: POST http:\/\/127\.0\.0\.1:\d+\/v1\/chat\/completions: /,
+    )
+    expect(JSON.stringify(error)).not.toContain('AIza-in-query-1234')
+  })
+
+  describe('stream', () => {
+    it('sends nothing until the first next()', async () => {
+      const server = await start()
+      const provider = acme(server)
+      const events = provider.stream(request, context())
+      await new Promise((resolve) => setTimeout(resolve, 5))
+      expect(server.requests).toHaveLength(0)
+      expect((await collect(events)).at(-1)?.type).toBe('finish')
+      expect(server.requests).toHaveLength(1)
+      expect(server.requests[0]?.headers.accept).toBe('text/event-stream')
+    })
+
+    it('yields the parser’s events in order and its end() events last', async () => {
+      const server = await start()
+      server.script('gpt-test', {
+        text: 'a b c',
+        chunks: ['a', ' b', ' c'],
+        usage: { inputTokens: 3, outputTokens: 3 },
+      })
+      const events = await collect(acme(server).stream(request, context()))
+      expect(events).toEqual([
+        { type: 'text', text: 'a' },
+        { type: 'text', text: ' b' },
+        { type: 'text', text: ' c' },
+        { type: 'finish', finishReason: 'stop', usage: { inputTokens: 3, outputTokens: 3 } },
+      ])
+    })
+
+    it('rejects with kind aborted, the reason as cause, when aborted mid-stream; the server sees the connection closed', async () => {
+      const server = await start({ respond: { fault: 'stall', afterEvents: 2 } })
+      const controller = new AbortController()
+      const events = acme(server).stream(request, context({ signal: controller.signal }))
+      const iterator = events[Symbol.asyncIterator]()
+      const first = await iterator.next()
+      expect(first.value).toEqual({ type: 'text', text: 'Partial' })
+      const pending = iterator.next()
+      const reason = new Error('caller left')
+      controller.abort(reason)
+      const error = await rejection(pending)
+      expect(error.kind).toBe('aborted')
+      expect(error.cause).toBe(reason)
+      expect((await server.settled(0)).closedEarly).toBe(true)
+    })
+
+    it('rejects with kind aborted when aborted before the headers; the server sees the connection closed', async () => {
+      const server = await start({ respond: { fault: 'hang' } })
+      const controller = new AbortController()
+      const pending = collect(acme(server).stream(request, context({ signal: controller.signal })))
+      await waitFor(() => server.requests.length === 1)
+      controller.abort()
+      expect((await rejection(pending)).kind).toBe('aborted')
+      expect((await server.settled(0)).closedEarly).toBe(true)
+    })
+
+    it('maps a stream cut mid-way to kind network', async () => {
+      const server = await start({ respond: { fault: 'drop-mid-stream', afterEvents: 2 } })
+      const error = await rejection(collect(acme(server).stream(request, context())))
+      expect(error.kind).toBe('network')
+      expect(error.provider).toBe('acme')
+    })
+
+    it('passes an in-band error of the parser through with this provider and model', async () => {
+      const server = await start({ respond: { fault: 'in-band-error' } })
+      const error = await rejection(collect(acme(server).stream(request, context())))
+      expect(error.kind).toBe('server')
+      expect(error.message).toMatch(/^acme\/gpt-test: in-band error: /)
+      expect(error.model).toBe('gpt-test')
+    })
+  })
+})
+
+/** Polls `condition` every few ms for up to 2 s. */
+async function waitFor(condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 400; i++) {
+    if (condition()) return
+    await new Promise((resolve) => setTimeout(resolve, 5))
+  }
+  throw new Error('timed out waiting')
+}

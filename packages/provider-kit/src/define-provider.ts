@@ -1,0 +1,394 @@
+import {
+  type ChatRequest,
+  type ErrorKind,
+  isUnderstudyError,
+  type Provider,
+  type ProviderContext,
+  type ProviderResponse,
+  type ProviderStreamEvent,
+  redactSecrets,
+  UnderstudyError,
+} from '@understudy/core'
+import type { Dispatcher } from 'undici'
+import { errorFromResponse, readRequestId } from './http-error.js'
+import type { HttpRequestSpec, ProviderSpec } from './provider-spec.js'
+import { readSse } from './read-sse.js'
+import { isSecretHeader, redactSecretParams } from './redact.js'
+import { type FetchFunction, type HttpResponse, sendRequest } from './send-request.js'
+
+/** How a provider made by {@link defineProvider} sends its requests. */
+export interface DefineProviderOptions {
+  /**
+   * The undici dispatcher for every request (an `Agent` with your pool
+   * settings, a `ProxyAgent`, custom TLS). @default undici's global
+   * dispatcher: keep-alive pools per origin, shared across clients
+   */
+  readonly dispatcher?: Dispatcher | undefined
+  /** Send with this `fetch` instead of undici (runtimes without undici, or tests). */
+  readonly fetch?: FetchFunction | undefined
+}
+
+/** An error body larger than this is not read to its end (the connection is closed instead). */
+const maxErrorBodyBytes = 256 * 1024
+
+/** One attempt, ready to send: where, what, and the key in use. */
+interface Prepared {
+  readonly url: string
+  readonly headers: Record<string, string>
+  readonly body: string
+  readonly key: string | undefined
+}
+
+/**
+ * Turns a {@link ProviderSpec} — the dialect of one HTTP API — into a core
+ * `Provider`. The provider owns everything that is not the dialect:
+ *
+ * - **One request per call**, never a retry (the client owns retries).
+ * - **Credentials (DESIGN.md rule 2)**: the context's `apiKey` wins; a
+ *   context `baseURL` without a context `apiKey` is sent no key at all;
+ *   otherwise `spec.apiKey()` (awaited), whose absence is kind `auth` with no
+ *   request made.
+ * - **Headers**, later ones winning, names in lower case: `content-type`,
+ *   `accept`, then `spec.headers`, the request's dialect headers,
+ *   `context.headers`, and the auth headers last.
+ * - **The URL**: `(context.baseURL ?? spec.baseURL) + path`, with one `/` between.
+ * - **Errors**: a non-2xx is {@link errorFromResponse} (status, `readError`,
+ *   Retry-After, request id); a 2xx that is not JSON (`complete`) or not
+ *   `text/event-stream` (`stream`), or whose body does not parse, is kind
+ *   `server`; transport failures are `network` / `timeout` / `aborted` /
+ *   `unknown`. Every message has the key in use (and every credential header
+ *   value) redacted.
+ * - **Streams**: `stream()` sends nothing until the first `next()`; it reads
+ *   the SSE body through `readSse`, feeds a fresh `spec.createStreamParser()`,
+ *   yields its events and calls its `end()` when the body ends. Leaving the
+ *   loop early (`break`, `return()`) or aborting closes the connection.
+ * - **Abort**: `context.signal` goes to the request; an abort after the
+ *   headers also stops the body read. Either way the call rejects with kind
+ *   `aborted`, the signal's reason as `cause`.
+ *
+ * @example
+ * const acme = defineProvider({
+ *   id: 'acme',
+ *   baseURL: 'https://api.acme.example/v1',
+ *   apiKey: () => process.env.ACME_KEY,
+ *   authHeaders: (key) => ({ authorization: `Bearer ${key}` }),
+ *   buildRequest: (request, { stream }) => ({ path: '/chat', body: { ...request, stream } }),
+ *   parseResponse: (body) => toResponse(body),
+ *   createStreamParser: () => createAcmeStreamParser(),
+ *   readError: (status, body) => ({ message: messageOf(body) }),
+ * })
+ */
+export function defineProvider(spec: ProviderSpec, options: DefineProviderOptions = {}): Provider {
+  const { id } = spec
+  const baseURL = trimSlashes(spec.baseURL)
+  const sendOptions = {
+    ...(options.dispatcher !== undefined && { dispatcher: options.dispatcher }),
+    ...(options.fetch !== undefined && { fetch: options.fetch }),
+  }
+
+  /** Builds the attempt's HTTP request and picks its credentials; throws before any I/O. */
+  async function prepare(
+    request: ChatRequest,
+    context: ProviderContext,
+    stream: boolean,
+  ): Promise<Prepared> {
+    const { model } = request
+    let http: HttpRequestSpec
+    try {
+      http = spec.buildRequest(request, { stream })
+    } catch (error) {
+      throw typed(error, 'unknown', `${id}/${model}: the request could not be built`, model, [])
+    }
+    const key = await pickKey(context, model)
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      accept: stream ? 'text/event-stream' : 'application/json',
+    }
+    assignLower(headers, spec.headers)
+    assignLower(headers, http.headers)
+    assignLower(headers, context.headers)
+    if (key !== undefined) assignLower(headers, spec.authHeaders(key))
+    let body: string
+    try {
+      body = JSON.stringify(http.body)
+    } catch (error) {
+      const secrets = secretsOf(key, headers)
+      throw typed(error, 'unknown', `${id}/${model}: the request body is not JSON`, model, secrets)
+    }
+    const base = context.baseURL === undefined ? baseURL : trimSlashes(context.baseURL)
+    const path = http.path.startsWith('/') ? http.path : `/${http.path}`
+    return { url: base + path, headers, body, key }
+  }
+
+  /** DESIGN.md rule 2: the configured key goes only to the configured base URL. */
+  async function pickKey(context: ProviderContext, model: string): Promise<string | undefined> {
+    if (context.apiKey !== undefined) return context.apiKey
+    if (context.baseURL !== undefined) return undefined
+    let key: string | undefined
+    try {
+      key = await spec.apiKey()
+    } catch (error) {
+      throw typed(error, 'auth', `${id}/${model}: the API key could not be read`, model, [])
+    }
+    if (key === undefined || key === '') {
+      if (spec.keyRequired === false) return undefined
+      throw new UnderstudyError({
+        kind: 'auth',
+        message: `${id}/${model}: no API key is configured for provider ${id}`,
+        provider: id,
+        model,
+      })
+    }
+    return key
+  }
+
+  /** Sends the attempt's one request; resolves on a 2xx of the expected type, else throws its error. */
+  async function send(
+    prepared: Prepared,
+    context: ProviderContext,
+    model: string,
+    expected: 'json' | 'event-stream',
+  ): Promise<HttpResponse> {
+    const response = await sendRequest({
+      url: prepared.url,
+      method: 'POST',
+      headers: prepared.headers,
+      body: prepared.body,
+      signal: context.signal,
+      ...sendOptions,
+    })
+    const { status, headers } = response
+    if (status >= 200 && status <= 299) {
+      const type = headers['content-type'] ?? ''
+      if (expected === 'json' ? isJson(type) : type.includes('text/event-stream')) return response
+      await response.cancel()
+      throw new UnderstudyError({
+        kind: 'server',
+        message: `${id}/${model} ${status}: the content type is ${type === '' ? 'missing' : `"${cut(type)}"`}, not ${expected === 'json' ? 'JSON' : 'text/event-stream'}`,
+        provider: id,
+        model,
+        status,
+        requestId: readRequestId(headers),
+      })
+    }
+    const text = await readErrorBody(response)
+    throw errorFromResponse({
+      provider: id,
+      model,
+      status,
+      headers,
+      body: parseLoose(text),
+      readError: spec.readError,
+      now: Date.now(),
+      secrets: secretsOf(prepared.key, prepared.headers),
+    })
+  }
+
+  async function complete(
+    request: ChatRequest,
+    context: ProviderContext,
+  ): Promise<ProviderResponse> {
+    const { model } = request
+    let prepared: Prepared | undefined
+    try {
+      prepared = await prepare(request, context, false)
+      const response = await send(prepared, context, model, 'json')
+      const body = await response.json()
+      let parsed: ProviderResponse
+      try {
+        parsed = spec.parseResponse(body)
+      } catch (error) {
+        throw typed(error, 'server', `${id}/${model}: the response is not one`, model, [])
+      }
+      const requestId = parsed.requestId ?? readRequestId(response.headers)
+      if (parsed.status !== undefined && requestId === parsed.requestId) return parsed
+      return {
+        ...parsed,
+        status: parsed.status ?? response.status,
+        ...(requestId !== undefined && { requestId }),
+      }
+    } catch (error) {
+      throw attemptError(error, context, model, prepared)
+    }
+  }
+
+  async function* stream(
+    request: ChatRequest,
+    context: ProviderContext,
+  ): AsyncGenerator<ProviderStreamEvent, void, undefined> {
+    const { model } = request
+    let prepared: Prepared | undefined
+    let response: HttpResponse | undefined
+    try {
+      prepared = await prepare(request, context, true)
+      response = await send(prepared, context, model, 'event-stream')
+      const parser = spec.createStreamParser()
+      for await (const message of readSse(response.body)) {
+        const events = parser.push(message)
+        for (let i = 0; i < events.length; i++) yield events[i] as ProviderStreamEvent
+      }
+      const last = parser.end()
+      for (let i = 0; i < last.length; i++) yield last[i] as ProviderStreamEvent
+    } catch (error) {
+      throw attemptError(error, context, model, prepared)
+    } finally {
+      // Runs on `return()` too: the consumer left early, so close the connection.
+      await response?.cancel()
+    }
+  }
+
+  /**
+   * The error an attempt rejects with: typed, naming this provider and model,
+   * redacted; kind `aborted` whatever broke once the caller's signal fired.
+   * The secrets are gathered here, on failure only, not on every call.
+   */
+  function attemptError(
+    error: unknown,
+    context: ProviderContext,
+    model: string,
+    prepared: Prepared | undefined,
+  ): UnderstudyError {
+    const secrets =
+      prepared === undefined
+        ? secretsOf(context.apiKey, context.headers ?? {})
+        : secretsOf(prepared.key, prepared.headers)
+    const aborted = context.signal.aborted
+    if (isUnderstudyError(error)) {
+      const prefix = `${id}/${model}`
+      // errorFromResponse writes `id/model 429: …`; everything else gets the prefix here.
+      const named = error.message.startsWith(`${prefix} `) || error.message.startsWith(`${prefix}:`)
+      const message = named ? error.message : `${prefix}: ${error.message}`
+      const clean = redactSecretParams(redactSecrets(message, secrets))
+      const kind = aborted && error.kind !== 'aborted' ? 'aborted' : error.kind
+      if (
+        clean === error.message &&
+        kind === error.kind &&
+        error.provider === id &&
+        error.model === model
+      )
+        return error
+      return new UnderstudyError({
+        kind,
+        message: clean,
+        provider: id,
+        model,
+        status: error.status,
+        retryAfterMs: error.retryAfterMs,
+        requestId: error.requestId,
+        attempts: error.attempts,
+        cause: kind === error.kind ? error.cause : context.signal.reason,
+      })
+    }
+    if (aborted) {
+      return new UnderstudyError({
+        kind: 'aborted',
+        message: `${id}/${model}: aborted`,
+        provider: id,
+        model,
+        cause: context.signal.reason,
+      })
+    }
+    return typed(error, 'unknown', `${id}/${model}: failed`, model, secrets)
+  }
+
+  /** `error` as a typed error: an `UnderstudyError` keeps its kind; anything else gets `kind`. */
+  function typed(
+    error: unknown,
+    kind: ErrorKind,
+    what: string,
+    model: string,
+    secrets: readonly string[],
+  ): UnderstudyError {
+    if (isUnderstudyError(error)) return error
+    const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error)
+    return new UnderstudyError({
+      kind,
+      message: cut(redactSecretParams(redactSecrets(`${what} (${detail})`, secrets))),
+      provider: id,
+      model,
+      cause: error,
+    })
+  }
+
+  return Object.freeze({
+    id,
+    complete,
+    stream,
+  })
+}
+
+/** Copies `from` into `to` with lower-case names, so `Authorization` and `authorization` are one header. */
+function assignLower(
+  to: Record<string, string>,
+  from: Readonly<Record<string, string>> | undefined,
+): void {
+  if (from === undefined) return
+  for (const name in from) {
+    const value = from[name]
+    if (value !== undefined) to[name.toLowerCase()] = value
+  }
+}
+
+/** The key in use and every credential header's value: what no error may show. */
+function secretsOf(key: string | undefined, headers: Readonly<Record<string, string>>): string[] {
+  const secrets = key === undefined ? [] : [key]
+  for (const name in headers) {
+    if (!isSecretHeader(name)) continue
+    const value = headers[name] as string
+    secrets.push(value)
+    // `Bearer sk-…`: the token alone may be echoed back without its scheme.
+    const space = value.indexOf(' ')
+    if (space !== -1) secrets.push(value.slice(space + 1))
+  }
+  return secrets
+}
+
+/**
+ * The error body as text, up to {@link maxErrorBodyBytes}; a longer one is
+ * cut and its connection closed. A body that cannot be read is `''`: the
+ * status still says what happened (an abort still wins, in `attemptError`).
+ */
+async function readErrorBody(response: HttpResponse): Promise<string> {
+  const decoder = new TextDecoder()
+  let text = ''
+  let bytes = 0
+  try {
+    for await (const chunk of response.body) {
+      text += decoder.decode(chunk, { stream: true })
+      bytes += chunk.byteLength
+      if (bytes > maxErrorBodyBytes) break
+    }
+    return text + decoder.decode()
+  } catch {
+    return text
+  } finally {
+    await response.cancel()
+  }
+}
+
+/** Parsed JSON when the text is JSON, else the text. */
+function parseLoose(text: string): unknown {
+  const first = text.trimStart()[0]
+  if (first !== '{' && first !== '[') return text
+  try {
+    return JSON.parse(text)
+  } catch {
+    return text
+  }
+}
+
+function isJson(contentType: string): boolean {
+  if (contentType === 'application/json') return true
+  const type = contentType.split(';')[0]?.trim().toLowerCase() ?? ''
+  return type === 'application/json' || type.endsWith('+json') || type === 'text/json'
+}
+
+function trimSlashes(url: string): string {
+  let end = url.length
+  while (end > 0 && url.charCodeAt(end - 1) === 47) end--
+  return end === url.length ? url : url.slice(0, end)
+}
+
+function cut(text: string): string {
+  return text.length <= 300 ? text : `${text.slice(0, 299)}…`
+}

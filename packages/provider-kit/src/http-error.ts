@@ -1,0 +1,182 @@
+import { type ErrorKind, parseRetryAfter, redactSecrets, UnderstudyError } from '@understudy/core'
+import type { ErrorDetails } from './provider-spec.js'
+import { redactSecretParams } from './redact.js'
+
+/** An HTTP error response, as {@link errorFromResponse} reads it. */
+export interface ErrorResponse {
+  /** The provider id: `"openai"`. */
+  readonly provider: string
+  /** The model, without the provider prefix. */
+  readonly model: string
+  readonly status: number
+  /** Response headers by lower-case name; a repeated header may be a list. */
+  readonly headers: Readonly<Record<string, string | readonly string[]>>
+  /** The body: parsed JSON when it was JSON, else its text (`''` when there was none). */
+  readonly body: unknown
+  /**
+   * What the provider's dialect reads from the body (a spec's `readError`).
+   * Its `kind` wins over the status table; a `readError` that throws is ignored.
+   */
+  readonly readError?: (status: number, body: unknown) => ErrorDetails
+  /** Now, in epoch ms: where an HTTP-date `Retry-After` is measured from. */
+  readonly now: number
+  /** Every key the call knows: none of them appears in the error. */
+  readonly secrets: readonly string[]
+}
+
+/** The longest provider message kept in an error's message, in characters. */
+const maxMessageLength = 300
+
+/**
+ * The kind an HTTP error status means when the body says nothing more
+ * (DESIGN.md's policy table): 400/413/422 and other 4xx `invalid_request`,
+ * 401/403 `auth`, 404 `not_found`, 408 `timeout`, 409 `server` (OpenAI's and
+ * Anthropic's own SDKs retry a 409: a conflict with a concurrent request, not
+ * a fault of the request), 429 `rate_limit`, 503/529 `overloaded`, 500/502/504
+ * and other 5xx `server`. Anything below 400 is `unknown`: an error was not
+ * expected there (an unfollowed redirect, an informational status).
+ */
+export function kindFromStatus(status: number): ErrorKind {
+  switch (status) {
+    case 401:
+    case 403:
+      return 'auth'
+    case 404:
+      return 'not_found'
+    case 408:
+      return 'timeout'
+    case 409:
+      return 'server'
+    case 429:
+      return 'rate_limit'
+    case 503:
+    case 529:
+      return 'overloaded'
+    default:
+      if (status >= 500 && status <= 599) return 'server'
+      if (status >= 400 && status <= 499) return 'invalid_request'
+      return 'unknown'
+  }
+}
+
+/** Response headers that carry the upstream's request id, most specific first. */
+const requestIdHeaders: readonly string[] = [
+  'x-request-id',
+  'request-id',
+  'apim-request-id',
+  'x-ms-request-id',
+  'x-goog-request-id',
+  'x-amzn-requestid',
+  'x-amz-request-id',
+]
+
+/**
+ * The upstream's request id, for support tickets: `x-request-id` (OpenAI,
+ * Groq), `request-id` (Anthropic), `apim-request-id` / `x-ms-request-id`
+ * (Azure), `x-goog-request-id`, `x-amzn-requestid`. `undefined` when none is there.
+ */
+export function readRequestId(
+  headers: Readonly<Record<string, string | readonly string[]>>,
+): string | undefined {
+  for (const name of requestIdHeaders) {
+    const value = headerValue(headers, name)
+    if (value !== undefined && value !== '') return value
+  }
+  return undefined
+}
+
+/**
+ * The typed error of an HTTP error response. Its `kind` comes from the
+ * body's structured fields first (`readError`: `insufficient_quota` →
+ * `quota`, `context_length_exceeded` → `context_window`), else from the status
+ * ({@link kindFromStatus}). `retryAfterMs` comes from the headers
+ * (`retry-after-ms`, `retry-after` in seconds or as an HTTP date, via core's
+ * `parseRetryAfter`), else from the body (Gemini's `RetryInfo`). `requestId`
+ * comes from the headers ({@link readRequestId}).
+ *
+ * The message is `<provider>/<model> <status>: <the provider's message>`,
+ * with every secret and every `key=`-like parameter redacted, cut at 300
+ * characters. It never holds a header; the body is not kept.
+ *
+ * @example
+ * const error = errorFromResponse({
+ *   provider: 'openai', model: 'gpt-4o', status: 429,
+ *   headers: { 'retry-after': '2' },
+ *   body: { error: { message: 'Rate limit reached', code: 'rate_limit_exceeded' } },
+ *   now: Date.now(), secrets: [apiKey],
+ * })
+ * error.kind // 'rate_limit'; error.retryAfterMs // 2000
+ */
+export function errorFromResponse(response: ErrorResponse): UnderstudyError {
+  const { provider, model, status, headers, body, secrets } = response
+  const details = readDetails(response)
+  const kind = details.kind ?? kindFromStatus(status)
+  const fromHeaders = parseRetryAfter({ get: (name) => headerValue(headers, name) }, response.now)
+  const retryAfterMs = fromHeaders ?? validWait(details.retryAfterMs)
+  const said = details.message ?? messageOf(body)
+  const clean = truncate(oneLine(redactSecretParams(redactSecrets(said, secrets))))
+  return new UnderstudyError({
+    kind,
+    message: `${provider}/${model} ${status}: ${clean === '' ? 'no message' : clean}`,
+    provider,
+    model,
+    status,
+    retryAfterMs,
+    requestId: readRequestId(headers),
+  })
+}
+
+function readDetails(response: ErrorResponse): ErrorDetails {
+  if (response.readError === undefined) return {}
+  try {
+    return response.readError(response.status, response.body) ?? {}
+  } catch {
+    // A dialect that cannot read an odd body must not hide the HTTP error behind its own.
+    return {}
+  }
+}
+
+function validWait(ms: number | undefined): number | undefined {
+  return ms !== undefined && Number.isFinite(ms) && ms >= 0 ? Math.ceil(ms) : undefined
+}
+
+/**
+ * The message of a body no dialect read: `error.message`, `message`,
+ * `error` or `detail` when they are text; the text itself for a text body
+ * (an HTML error page is named, not quoted).
+ */
+function messageOf(body: unknown): string {
+  if (typeof body === 'string') {
+    const text = body.trim()
+    return /^<(?:!doctype|html|\?xml)/i.test(text) ? 'an HTML page instead of an error body' : text
+  }
+  if (typeof body !== 'object' || body === null) return ''
+  const error = Reflect.get(body, 'error')
+  if (typeof error === 'string') return error
+  if (typeof error === 'object' && error !== null) {
+    const inner = Reflect.get(error, 'message')
+    if (typeof inner === 'string') return inner
+  }
+  for (const field of ['message', 'detail']) {
+    const value = Reflect.get(body, field)
+    if (typeof value === 'string') return value
+  }
+  return ''
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s+/g, ' ').trim()
+}
+
+function truncate(text: string): string {
+  return text.length <= maxMessageLength ? text : `${text.slice(0, maxMessageLength - 1)}…`
+}
+
+function headerValue(
+  headers: Readonly<Record<string, string | readonly string[]>>,
+  name: string,
+): string | undefined {
+  const value = headers[name]
+  if (value === undefined) return undefined
+  return typeof value === 'string' ? value : value.join(', ')
+}

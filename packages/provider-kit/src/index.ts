@@ -1,0 +1,28 @@
+/** @module What every HTTP provider of Understudy needs: `defineProvider`, an undici transport, SSE reading, HTTP errors to kinds, redaction. */
+export { defineProvider } from './define-provider.js'
+export type { DefineProviderOptions } from './define-provider.js'
+export type {
+  ErrorDetails,
+  HttpRequestSpec,
+  ProviderSpec,
+  SseMessage,
+  StreamParser,
+} from './provider-spec.js'
+export { sendRequest } from './send-request.js'
+export type {
+  FetchFunction,
+  HttpResponse,
+  SendRequestOptions,
+  Transport,
+} from './send-request.js'
+export { readSse } from './read-sse.js'
+export type { ReadSseOptions } from './read-sse.js'
+export { errorFromResponse, kindFromStatus, readRequestId } from './http-error.js'
+export type { ErrorResponse } from './http-error.js'
+export {
+  isSecretHeader,
+  isSecretParam,
+  redactHeaders,
+  redactSecretParams,
+  redactURL,
+} from './redact.js'

@@ -1,0 +1,343 @@
+import {
+  type ChatRequest,
+  createClient,
+  type ErrorKind,
+  isUnderstudyError,
+  type ProviderContext,
+  type ProviderStreamEvent,
+} from '@understudy/core'
+import {
+  type ConformanceSetup,
+  type FakeServer,
+  fixtureReply,
+  startFakeOpenAI,
+} from '@understudy/testkit'
+import { providerConformanceSuite } from '@understudy/testkit/vitest'
+import { describe, expect, it, onTestFinished, vi } from 'vitest'
+import { type AzureProviderOptions, azure, defaultAzureApiVersion } from './azure-provider.js'
+
+const fixtures = new URL('../../../fixtures/', import.meta.url)
+const hi: ChatRequest = { model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] }
+
+function context(overrides: Partial<ProviderContext> = {}): ProviderContext {
+  return {
+    signal: new AbortController().signal,
+    apiKey: undefined,
+    baseURL: undefined,
+    headers: undefined,
+    deadline: Number.POSITIVE_INFINITY,
+    ...overrides,
+  }
+}
+
+async function server(): Promise<FakeServer> {
+  const started = await startFakeOpenAI()
+  onTestFinished(() => started.close())
+  return started
+}
+
+/** Sets environment variables for this test only; `''` unsets one (the package reads `''` as unset). */
+function env(values: Readonly<Record<string, string>>): void {
+  for (const [name, value] of Object.entries(values)) vi.stubEnv(name, value)
+  onTestFinished(() => {
+    vi.unstubAllEnvs()
+  })
+}
+
+/** The Azure variables unset, so the machine running the tests cannot change them. */
+function cleanEnv(): void {
+  env({ AZURE_OPENAI_API_KEY: '', AZURE_OPENAI_ENDPOINT: '', OPENAI_API_VERSION: '' })
+}
+
+async function collect(events: AsyncIterable<ProviderStreamEvent>): Promise<ProviderStreamEvent[]> {
+  const all: ProviderStreamEvent[] = []
+  for await (const event of events) all.push(event)
+  return all
+}
+
+async function rejection(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise
+  } catch (error) {
+    return error
+  }
+  throw new Error('expected a rejection')
+}
+
+function thrownBy(make: () => unknown): unknown {
+  try {
+    make()
+  } catch (error) {
+    return error
+  }
+  throw new Error('expected a throw')
+}
+
+const conformance: ConformanceSetup = {
+  provider: ({ baseURL, apiKey }) => azure({ endpoint: baseURL, apiKey }),
+  startServer: startFakeOpenAI,
+  // The endpoint is the origin: the provider adds `/openai/deployments/…`.
+  baseURL: (fake) => fake.url,
+}
+
+providerConformanceSuite('azure()', conformance)
+
+describe('azure', () => {
+  it('posts to the deployment path with the api-version query and the key as api-key', async () => {
+    const fake = await server()
+    cleanEnv()
+    fake.script('gpt-4o', { text: 'Hello from Azure.' })
+    const provider = azure({
+      endpoint: `${fake.url}/`,
+      apiKey: 'key-azure',
+      apiVersion: '2025-01-01-preview',
+    })
+    const response = await provider.complete(hi, context())
+    expect(response.text).toBe('Hello from Azure.')
+    const [request] = fake.requests
+    expect(request?.path).toBe('/openai/deployments/gpt-4o/chat/completions')
+    expect(request?.query).toEqual({ 'api-version': '2025-01-01-preview' })
+    expect(request?.headers['api-key']).toBe('key-azure')
+    expect(request?.headers.authorization).toBeUndefined()
+  })
+
+  it('serves "azure/<model>" targets through a client', async () => {
+    const fake = await server()
+    cleanEnv()
+    const client = createClient({ providers: [azure({ endpoint: fake.url, apiKey: 'key-azure' })] })
+    const response = await client.complete({ ...hi, model: 'azure/gpt-4o' })
+    expect(response).toMatchObject({ provider: 'azure', model: 'gpt-4o', target: 'azure/gpt-4o' })
+    expect(fake.requests[0]?.model).toBe('gpt-4o')
+  })
+
+  it('sends a mapped target model to its deployment, and an unmapped one to a deployment of its name', async () => {
+    const fake = await server()
+    cleanEnv()
+    const deployments: Record<string, string> = { 'gpt-4o': 'prod-gpt-4o' }
+    const provider = azure({ endpoint: fake.url, apiKey: 'key-azure', deployments })
+    // A later write to the caller's object changes nothing.
+    deployments['gpt-4o'] = 'elsewhere'
+    await provider.complete(hi, context())
+    await provider.complete({ ...hi, model: 'gpt-4o-mini' }, context())
+    await provider.complete({ ...hi, model: 'constructor' }, context())
+    expect(fake.requests.map((request) => request.path)).toEqual([
+      '/openai/deployments/prod-gpt-4o/chat/completions',
+      '/openai/deployments/gpt-4o-mini/chat/completions',
+      '/openai/deployments/constructor/chat/completions',
+    ])
+    expect(fake.requests[0]?.model).toBe('prod-gpt-4o')
+  })
+
+  it('encodes a deployment name into one path segment', async () => {
+    const fake = await server()
+    cleanEnv()
+    const provider = azure({
+      endpoint: fake.url,
+      apiKey: 'key-azure',
+      deployments: { 'gpt-4o': 'a/../b?c' },
+    })
+    await provider.complete(hi, context())
+    expect(fake.requests[0]?.path).toBe('/openai/deployments/a%2F..%2Fb%3Fc/chat/completions')
+    expect(fake.requests[0]?.query).toEqual({ 'api-version': defaultAzureApiVersion })
+  })
+
+  it('reads AZURE_OPENAI_ENDPOINT and OPENAI_API_VERSION when made and AZURE_OPENAI_API_KEY when a call needs it', async () => {
+    const fake = await server()
+    cleanEnv()
+    vi.stubEnv('AZURE_OPENAI_ENDPOINT', fake.url)
+    vi.stubEnv('OPENAI_API_VERSION', '2024-10-01-preview')
+    const provider = azure()
+    const missing = await rejection(provider.complete(hi, context()))
+    expect(isUnderstudyError(missing, 'auth')).toBe(true)
+    expect(fake.requests).toHaveLength(0)
+    vi.stubEnv('AZURE_OPENAI_API_KEY', 'key-from-env')
+    await provider.complete(hi, context())
+    expect(fake.requests[0]?.headers['api-key']).toBe('key-from-env')
+    expect(fake.requests[0]?.query).toEqual({ 'api-version': '2024-10-01-preview' })
+  })
+
+  it(`sends api-version ${defaultAzureApiVersion} when none is given or set`, async () => {
+    const fake = await server()
+    cleanEnv()
+    await azure({ endpoint: fake.url, apiKey: 'key-azure' }).complete(hi, context())
+    expect(fake.requests[0]?.query).toEqual({ 'api-version': '2024-10-21' })
+  })
+
+  it('builds the endpoint from resourceName', async () => {
+    const fake = await server()
+    cleanEnv()
+    const urls: string[] = []
+    const provider = azure({
+      resourceName: 'my-resource',
+      apiKey: 'key-azure',
+      // Records the URL and answers from the fake server: the real host is never contacted.
+      fetch: (url, init) => {
+        urls.push(url)
+        return fetch(`${fake.url}/openai/deployments/gpt-4o/chat/completions?api-version=x`, init)
+      },
+    })
+    await provider.complete(hi, context())
+    expect(urls).toEqual([
+      `https://my-resource.openai.azure.com/openai/deployments/gpt-4o/chat/completions?api-version=${defaultAzureApiVersion}`,
+    ])
+  })
+
+  it('calls the token provider for every attempt and sends its token as a Bearer token', async () => {
+    const fake = await server()
+    cleanEnv()
+    vi.stubEnv('AZURE_OPENAI_API_KEY', 'key-from-env')
+    let calls = 0
+    const azureADTokenProvider = vi.fn(async () => {
+      calls += 1
+      return `entra-token-${calls}`
+    })
+    const provider = azure({ endpoint: fake.url, azureADTokenProvider })
+    expect(azureADTokenProvider).not.toHaveBeenCalled()
+    await provider.complete(hi, context())
+    await collect(provider.stream(hi, context()))
+    expect(azureADTokenProvider).toHaveBeenCalledTimes(2)
+    expect(fake.requests.map((request) => request.headers.authorization)).toEqual([
+      'Bearer entra-token-1',
+      'Bearer entra-token-2',
+    ])
+    for (const request of fake.requests) expect(request.headers['api-key']).toBeUndefined()
+  })
+
+  it('fails an attempt with kind auth when the token provider throws, before any request', async () => {
+    const fake = await server()
+    cleanEnv()
+    const provider = azure({
+      endpoint: fake.url,
+      azureADTokenProvider: () => {
+        throw new Error('no credential available')
+      },
+    })
+    const error = await rejection(provider.complete(hi, context()))
+    expect(isUnderstudyError(error, 'auth')).toBe(true)
+    expect(fake.requests).toHaveLength(0)
+  })
+
+  it("sends a target's own key as api-key, without calling the token provider", async () => {
+    const fake = await server()
+    cleanEnv()
+    const azureADTokenProvider = vi.fn(() => 'entra-token')
+    const provider = azure({ endpoint: fake.url, azureADTokenProvider })
+    await provider.complete(hi, context({ apiKey: 'key-target' }))
+    expect(azureADTokenProvider).not.toHaveBeenCalled()
+    expect(fake.requests[0]?.headers['api-key']).toBe('key-target')
+    expect(fake.requests[0]?.headers.authorization).toBeUndefined()
+  })
+
+  it('sends no credential to a target with its own endpoint and no key', async () => {
+    const fake = await server()
+    cleanEnv()
+    const keyed = azure({ endpoint: 'http://127.0.0.1:9', apiKey: 'key-configured' })
+    await keyed.complete(hi, context({ baseURL: fake.url }))
+    const azureADTokenProvider = vi.fn(() => 'entra-token')
+    const tokened = azure({ endpoint: 'http://127.0.0.1:9', azureADTokenProvider })
+    await tokened.complete(hi, context({ baseURL: fake.url }))
+    expect(azureADTokenProvider).not.toHaveBeenCalled()
+    expect(fake.requests).toHaveLength(2)
+    for (const request of fake.requests) {
+      expect(request.path).toBe('/openai/deployments/gpt-4o/chat/completions')
+      expect(request.headers['api-key']).toBeUndefined()
+      expect(request.headers.authorization).toBeUndefined()
+    }
+  })
+
+  it('asks streams for usage on current API versions, not on versions before 2024-09-01', async () => {
+    const fake = await server()
+    cleanEnv()
+    fake.script('gpt-4o', { text: 'Counted.', usage: { inputTokens: 4, outputTokens: 2 } })
+    const versions = ['2024-10-21', '2024-09-01-preview', 'preview', '2024-06-01', '2023-05-15']
+    for (const apiVersion of versions) {
+      const provider = azure({ endpoint: fake.url, apiKey: 'key-azure', apiVersion })
+      await collect(provider.stream(hi, context()))
+    }
+    const asked = fake.requests.map((request) =>
+      Reflect.has(request.body as object, 'stream_options'),
+    )
+    expect(asked).toEqual([true, true, true, false, false])
+    const forced = azure({
+      endpoint: fake.url,
+      apiKey: 'key-azure',
+      apiVersion: '2024-06-01',
+      includeUsage: true,
+    })
+    const events = await collect(forced.stream(hi, context()))
+    expect(events.at(-1)).toMatchObject({
+      type: 'finish',
+      usage: { inputTokens: 4, outputTokens: 2 },
+    })
+  })
+
+  it('merges providerOptions.azure over providerOptions.openai', async () => {
+    const fake = await server()
+    cleanEnv()
+    const provider = azure({ endpoint: fake.url, apiKey: 'key-azure' })
+    await provider.complete(
+      { ...hi, providerOptions: { openai: { logprobs: true, user: 'a' }, azure: { user: 'b' } } },
+      context(),
+    )
+    expect(fake.requests[0]?.body).toMatchObject({ logprobs: true, user: 'b' })
+  })
+
+  it('answers a 200 whose finish reason is content_filter with that finish reason', async () => {
+    const fake = await server()
+    cleanEnv()
+    fake.script('gpt-4o', { text: '', finishReason: 'content_filter' })
+    const response = await azure({ endpoint: fake.url, apiKey: 'key-azure' }).complete(
+      hi,
+      context(),
+    )
+    expect(response.finishReason).toBe('content_filter')
+  })
+
+  it.each([
+    ['azure/error-400-content-filter.json', 'content_policy', undefined],
+    ['azure/error-400-content-filter-violence.json', 'content_policy', undefined],
+    ['azure/error-404-deployment-not-found.json', 'not_found', undefined],
+    ['azure/error-401-invalid-key.json', 'auth', undefined],
+    ['azure/error-429-rate-limit-short.json', 'rate_limit', 50_000],
+    ['azure/error-429-token-rate-limit.json', 'rate_limit', 86_400_000],
+  ] as [string, ErrorKind, number | undefined][])(
+    'rejects a recorded %s as kind %s',
+    async (file, kind, retryAfterMs) => {
+      const fake = await server()
+      cleanEnv()
+      fake.script('gpt-4o', fixtureReply(new URL(file, fixtures)))
+      const error = await rejection(
+        azure({ endpoint: fake.url, apiKey: 'key-azure-secret' }).complete(hi, context()),
+      )
+      expect(isUnderstudyError(error, kind)).toBe(true)
+      expect(error).toMatchObject({ provider: 'azure', model: 'gpt-4o', retryAfterMs })
+      expect(JSON.stringify(error)).not.toContain('key-azure-secret')
+    },
+  )
+
+  it.each([
+    ['no endpoint given or set', {}, 'endpoint'],
+    [
+      'both endpoint and resourceName',
+      { endpoint: 'https://a.example', resourceName: 'a' },
+      'resourceName',
+    ],
+    ['a resource name that is no host label', { resourceName: 'evil.example/x' }, 'resourceName'],
+    ['an endpoint that is no URL', { endpoint: 'my-resource.openai.azure.com' }, 'endpoint'],
+    [
+      'both apiKey and azureADTokenProvider',
+      { endpoint: 'https://a.example', apiKey: 'k', azureADTokenProvider: () => 't' },
+      'azureADTokenProvider',
+    ],
+    ['an empty apiVersion', { endpoint: 'https://a.example', apiVersion: '' }, 'apiVersion'],
+    ['an id with a slash', { endpoint: 'https://a.example', id: 'azure/eu' }, 'id'],
+  ] as [string, AzureProviderOptions, string][])(
+    'rejects %s with a config error naming the option',
+    (_what, options, path) => {
+      cleanEnv()
+      const error = thrownBy(() => azure(options))
+      expect(isUnderstudyError(error, 'config')).toBe(true)
+      expect(error).toMatchObject({ path })
+    },
+  )
+})

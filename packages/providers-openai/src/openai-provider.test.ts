@@ -1,0 +1,181 @@
+import {
+  type ChatRequest,
+  type ErrorKind,
+  isUnderstudyError,
+  type ProviderContext,
+  type ProviderStreamEvent,
+} from '@understudy/core'
+import { type FakeServer, fixtureReply, startFakeOpenAI } from '@understudy/testkit'
+import { providerConformanceSuite } from '@understudy/testkit/vitest'
+import { describe, expect, it, onTestFinished, vi } from 'vitest'
+import { openai } from './openai-provider.js'
+
+const fixtures = new URL('../../../fixtures/', import.meta.url)
+const hi: ChatRequest = { model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] }
+
+function context(overrides: Partial<ProviderContext> = {}): ProviderContext {
+  return {
+    signal: new AbortController().signal,
+    apiKey: undefined,
+    baseURL: undefined,
+    headers: undefined,
+    deadline: Number.POSITIVE_INFINITY,
+    ...overrides,
+  }
+}
+
+async function server(): Promise<FakeServer> {
+  const started = await startFakeOpenAI()
+  onTestFinished(() => started.close())
+  return started
+}
+
+async function collect(events: AsyncIterable<ProviderStreamEvent>): Promise<ProviderStreamEvent[]> {
+  const all: ProviderStreamEvent[] = []
+  for await (const event of events) all.push(event)
+  return all
+}
+
+async function rejection(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise
+  } catch (error) {
+    return error
+  }
+  throw new Error('expected a rejection')
+}
+
+providerConformanceSuite('openai()', {
+  provider: ({ baseURL, apiKey }) => openai({ baseURL, apiKey }),
+  startServer: startFakeOpenAI,
+  baseURL: (fake) => `${fake.url}/v1`,
+})
+
+describe('openai', () => {
+  it('completes over the wire with the key, organization, project and headers', async () => {
+    const fake = await server()
+    fake.script('gpt-4o', { text: 'Hello there.', usage: { inputTokens: 3, outputTokens: 2 } })
+    const provider = openai({
+      apiKey: 'sk-test-1',
+      baseURL: `${fake.url}/v1`,
+      organization: 'org-1',
+      project: 'proj-1',
+      headers: { 'X-Team': 'blue' },
+    })
+    const response = await provider.complete({ ...hi, temperature: 0 }, context())
+    expect(response.text).toBe('Hello there.')
+    expect(response.finishReason).toBe('stop')
+    expect(response.usage).toMatchObject({ inputTokens: 3, outputTokens: 2 })
+    const [request] = fake.requests
+    expect(request?.path).toBe('/v1/chat/completions')
+    expect(request?.headers).toMatchObject({
+      authorization: 'Bearer sk-test-1',
+      'openai-organization': 'org-1',
+      'openai-project': 'proj-1',
+      'x-team': 'blue',
+    })
+    expect(request?.body).toEqual({
+      model: 'gpt-4o',
+      messages: [{ role: 'user', content: 'hi' }],
+      temperature: 0,
+    })
+  })
+
+  it('streams with usage requested and a finish event last', async () => {
+    const fake = await server()
+    fake.script('gpt-4o', { text: 'One two three.', usage: { inputTokens: 5, outputTokens: 3 } })
+    const provider = openai({ apiKey: 'sk-test-1', baseURL: `${fake.url}/v1` })
+    const events = await collect(provider.stream(hi, context()))
+    const text = events.flatMap((event) => (event.type === 'text' ? [event.text] : [])).join('')
+    expect(text).toBe('One two three.')
+    expect(events.at(-1)).toMatchObject({
+      type: 'finish',
+      finishReason: 'stop',
+      usage: { inputTokens: 5, outputTokens: 3 },
+    })
+    expect(fake.requests[0]?.body).toMatchObject({
+      stream: true,
+      stream_options: { include_usage: true },
+    })
+  })
+
+  it('reads OPENAI_API_KEY when a call needs it, not when the provider is made', async () => {
+    const fake = await server()
+    vi.stubEnv('OPENAI_API_KEY', '')
+    onTestFinished(() => {
+      vi.unstubAllEnvs()
+    })
+    const provider = openai({ baseURL: `${fake.url}/v1` })
+    const missing = await rejection(provider.complete(hi, context()))
+    expect(isUnderstudyError(missing, 'auth')).toBe(true)
+    expect(fake.requests).toHaveLength(0)
+    vi.stubEnv('OPENAI_API_KEY', 'sk-env-2')
+    await provider.complete(hi, context())
+    expect(fake.requests[0]?.headers.authorization).toBe('Bearer sk-env-2')
+  })
+
+  it('takes its base URL from OPENAI_BASE_URL', async () => {
+    const fake = await server()
+    vi.stubEnv('OPENAI_BASE_URL', `${fake.url}/v1`)
+    onTestFinished(() => {
+      vi.unstubAllEnvs()
+    })
+    await openai({ apiKey: 'sk-test-1' }).complete(hi, context())
+    expect(fake.requests).toHaveLength(1)
+  })
+
+  it('sends no configured key to a target with its own base URL and no key', async () => {
+    const fake = await server()
+    const provider = openai({ apiKey: 'sk-configured', baseURL: 'http://127.0.0.1:9/v1' })
+    await provider.complete(hi, context({ baseURL: `${fake.url}/v1` }))
+    expect(fake.requests[0]?.headers.authorization).toBeUndefined()
+    await provider.complete(hi, context({ baseURL: `${fake.url}/v1`, apiKey: 'sk-target' }))
+    expect(fake.requests[1]?.headers.authorization).toBe('Bearer sk-target')
+  })
+
+  it('keeps the headers it was given, whatever the caller does to them later', async () => {
+    const fake = await server()
+    const headers: Record<string, string> = { 'x-team': 'blue' }
+    const provider = openai({ apiKey: 'sk-test-1', baseURL: `${fake.url}/v1`, headers })
+    headers['x-team'] = 'red'
+    await provider.complete(hi, context())
+    expect(fake.requests[0]?.headers['x-team']).toBe('blue')
+  })
+
+  it.each([
+    ['openai/error-429-insufficient-quota.json', 'quota'],
+    ['openai/error-429-rate-limit-exceeded-tokens.json', 'rate_limit'],
+    ['openai/error-400-context-length-exceeded.json', 'context_window'],
+    ['openai/error-404-model-not-found.json', 'not_found'],
+    ['openai/error-503-model-overloaded.json', 'overloaded'],
+    ['azure/error-400-content-filter.json', 'content_policy'],
+    ['other/vllm-400-context-length.json', 'context_window'],
+  ] as [string, ErrorKind][])('rejects a recorded %s as kind %s', async (file, kind) => {
+    const fake = await server()
+    fake.script('gpt-4o', fixtureReply(new URL(file, fixtures)))
+    const provider = openai({ apiKey: 'sk-test-1', baseURL: `${fake.url}/v1` })
+    const error = await rejection(provider.complete(hi, context()))
+    expect(isUnderstudyError(error, kind)).toBe(true)
+  })
+
+  it('streams a recorded tool-call stream into tool-call deltas', async () => {
+    const fake = await server()
+    fake.script('gpt-4o', fixtureReply(new URL('openai/stream-tool-call.sse', fixtures)))
+    const provider = openai({ apiKey: 'sk-test-1', baseURL: `${fake.url}/v1` })
+    const events = await collect(provider.stream(hi, context()))
+    const args = events.flatMap((event) =>
+      event.type === 'tool-call-delta' ? [event.argumentsDelta] : [],
+    )
+    expect(args.join('')).toBe('{"city":"Mexico City"}')
+    expect(events.at(-1)).toMatchObject({ type: 'finish', finishReason: 'tool_calls' })
+  })
+
+  it('fails a recorded in-band error stream with its kind', async () => {
+    const fake = await server()
+    const file = 'other/sglang-stream-context-length-error.sse'
+    fake.script('gpt-4o', fixtureReply(new URL(file, fixtures)))
+    const provider = openai({ apiKey: 'sk-test-1', baseURL: `${fake.url}/v1` })
+    const error = await rejection(collect(provider.stream(hi, context())))
+    expect(isUnderstudyError(error, 'context_window')).toBe(true)
+  })
+})
