@@ -1,31 +1,31 @@
 import { describe, expect, it } from 'vitest'
 import { demoKeys, runSeedScenario } from './seed-scenario.js'
 
-describe('runSeedScenario', () => {
-  it('serves every call from the fallback, each vendor seeing only its own key', async () => {
-    const report = await runSeedScenario()
+const kinds = (attempts: readonly { outcome: string; error?: { kind: string } }[]): string[] =>
+  attempts.map((attempt) => attempt.error?.kind ?? attempt.outcome)
 
-    expect(report.calls).toHaveLength(8)
-    const traces = report.calls.map(({ response }) => {
-      expect(response.target).toBe('backup/small')
-      return response.attempts.map((attempt) => attempt.error?.kind ?? attempt.outcome)
-    })
-    // Three calls find the primary down (one retry each); after six failures it cools down.
-    expect(traces.slice(0, 3)).toEqual(Array(3).fill(['overloaded', 'overloaded', 'ok']))
-    expect(traces.slice(3)).toEqual(Array(5).fill(['skipped', 'ok']))
+describe('runSeedScenario', () => {
+  it('falls back from a rate-limited primary at once, then skips it while it cools down', async () => {
+    const report = await runSeedScenario('429', { status: 429, retryAfter: '30' })
+    expect(report.calls.map(({ response }) => response.target)).toEqual(
+      Array(8).fill('groq/llama-3.3-70b'),
+    )
+    expect(kinds(report.calls[0]?.response.attempts ?? [])).toEqual(['rate_limit', 'ok'])
+    for (const { response } of report.calls.slice(1))
+      expect(kinds(response.attempts)).toEqual(['skipped', 'ok'])
     expect(report.unchanged).toBe(true)
-    expect(new Set(report.seen.acme?.map((request) => request.apiKey))).toEqual(
-      new Set([demoKeys.acme]),
-    )
-    expect(new Set(report.seen.backup?.map((request) => request.apiKey))).toEqual(
-      new Set([demoKeys.backup]),
-    )
   })
 
-  it('answers each call with its own question', async () => {
-    const report = await runSeedScenario()
-    report.calls.forEach(({ response }, i) => {
-      expect(response.text).toContain(`question ${i + 1}`)
-    })
+  it('retries a down primary once, then falls back; every vendor sees only its own key', async () => {
+    const report = await runSeedScenario('503', { status: 503 })
+    const traces = report.calls.map(({ response }) => kinds(response.attempts))
+    expect(traces.slice(0, 3)).toEqual(Array(3).fill(['overloaded', 'overloaded', 'ok']))
+    expect(traces.slice(3)).toEqual(Array(5).fill(['skipped', 'ok']))
+    expect(new Set(report.seen['openai (primary)'])).toEqual(new Set([`Bearer ${demoKeys.openai}`]))
+    expect(new Set(report.seen['groq (fallback)'])).toEqual(new Set([`Bearer ${demoKeys.groq}`]))
+    expect(report.calls.map(({ response }) => response.text)).toEqual(
+      Array(8).fill('Hello from the fake server.'),
+    )
+    expect(report.unchanged).toBe(true)
   })
 })

@@ -1,5 +1,6 @@
 import { type ChatResponse, createClient, type Target } from '@understudy/core'
-import { demoProvider, type SeenRequest } from './demo-providers.js'
+import { groq, openai } from '@understudy/providers-openai'
+import { deepFreeze, type Reply, startFakeOpenAI } from '@understudy/testkit'
 
 /** One call of the scenario and how it went. */
 export interface CallReport {
@@ -7,66 +8,72 @@ export interface CallReport {
   readonly response: ChatResponse
 }
 
-/** Everything the seed scenario did, for printing or checking. */
+/** The credential each fake vendor received, request by request. */
+export type SeenKeys = Readonly<Record<string, readonly string[]>>
+
+/** Everything one run of the scenario did, for printing or checking. */
 export interface ScenarioReport {
+  readonly title: string
   readonly fallbacks: readonly Target[]
   readonly calls: readonly CallReport[]
   readonly unchanged: boolean
-  readonly seen: Readonly<Record<string, readonly SeenRequest[]>>
+  readonly seen: SeenKeys
 }
 
 /** The keys of the demo: made up, and shown only to prove where each one went. */
-export const demoKeys: { readonly acme: string; readonly backup: string } = Object.freeze({
-  acme: 'demo-key-acme',
-  backup: 'demo-key-backup',
+export const demoKeys: { readonly openai: string; readonly groq: string } = Object.freeze({
+  openai: 'demo-key-openai',
+  groq: 'demo-key-groq',
 })
 
 /**
- * The seed scenario: the primary (`acme/large`) is down; one frozen fallback
- * array, reused by three sequential and five concurrent calls, sends each to
- * `backup/small` with the backup's own key. The bug this guards against is
- * litellm #28251, where reusing the array lost its `model` keys.
+ * The seed scenario over real sockets: two fake OpenAI-dialect servers on
+ * 127.0.0.1 stand for two vendors. The primary (`openai/gpt-4o`) answers
+ * `primaryReply`; the fallback (`groq/llama-3.3-70b`) answers. One frozen
+ * fallback array is reused by three sequential and five concurrent calls —
+ * the reuse that litellm #28251 broke.
  */
-export async function runSeedScenario(): Promise<ScenarioReport> {
-  const acme = demoProvider('acme', { down: ['large'] })
-  const backup = demoProvider('backup')
-  const client = createClient({
-    providers: [acme, backup],
-    retries: 1,
-    backoff: { initialDelayMs: 20 },
-  })
+export async function runSeedScenario(title: string, primaryReply: Reply): Promise<ScenarioReport> {
+  const primary = await startFakeOpenAI({ respond: primaryReply })
+  const backup = await startFakeOpenAI()
+  try {
+    const client = createClient({
+      providers: [
+        openai({ baseURL: `${primary.url}/v1`, apiKey: demoKeys.openai }),
+        groq({ baseURL: `${backup.url}/v1`, apiKey: demoKeys.groq }),
+      ],
+      retries: 1,
+      backoff: { initialDelayMs: 20 },
+    })
+    const fallbacks: readonly Target[] = deepFreeze(['groq/llama-3.3-70b'])
+    const snapshot = JSON.stringify(fallbacks)
+    const ask = (question: string): Promise<ChatResponse> =>
+      client.complete(
+        { model: 'openai/gpt-4o', messages: [{ role: 'user', content: question }] },
+        { fallbacks, timeoutMs: 10_000 },
+      )
 
-  const fallbacks: readonly Target[] = deepFreeze([
-    { model: 'backup/small', apiKey: demoKeys.backup, headers: { 'x-team': 'demo' } },
-  ])
-  const snapshot = JSON.stringify(fallbacks)
-  const ask = (question: string) =>
-    client.complete(
-      { model: 'acme/large', messages: [{ role: 'user', content: question }] },
-      { fallbacks, apiKey: demoKeys.acme, timeoutMs: 5_000 },
-    )
+    const calls: CallReport[] = []
+    for (let i = 1; i <= 3; i++)
+      calls.push({ label: `sequential ${i}`, response: await ask(`question ${i}`) })
+    const concurrent = await Promise.all([4, 5, 6, 7, 8].map((i) => ask(`question ${i}`)))
+    concurrent.forEach((response, i) => {
+      calls.push({ label: `concurrent ${i + 1}`, response })
+    })
 
-  const calls: CallReport[] = []
-  for (let i = 1; i <= 3; i++) {
-    calls.push({ label: `sequential ${i}`, response: await ask(`question ${i}`) })
+    const keysOf = (requests: typeof primary.requests): string[] =>
+      requests.map((request) => request.headers.authorization ?? '(none)')
+    return {
+      title,
+      fallbacks,
+      calls,
+      unchanged: JSON.stringify(fallbacks) === snapshot,
+      seen: {
+        'openai (primary)': keysOf(primary.requests),
+        'groq (fallback)': keysOf(backup.requests),
+      },
+    }
+  } finally {
+    await Promise.all([primary.close(), backup.close()])
   }
-  const concurrent = await Promise.all([4, 5, 6, 7, 8].map((i) => ask(`question ${i}`)))
-  concurrent.forEach((response, i) => {
-    calls.push({ label: `concurrent ${i + 1}`, response })
-  })
-
-  return {
-    fallbacks,
-    calls,
-    unchanged: JSON.stringify(fallbacks) === snapshot,
-    seen: { acme: acme.seen, backup: backup.seen },
-  }
-}
-
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null) {
-    for (const inner of Object.values(value)) deepFreeze(inner)
-    Object.freeze(value)
-  }
-  return value
 }
