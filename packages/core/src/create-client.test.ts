@@ -1254,3 +1254,33 @@ describe('createClient() shared by concurrent calls', () => {
     },
   )
 })
+
+describe('the attempt context', () => {
+  it('tells onAbort listeners of the attempt timeout without a signal being read, and one added later at once', async () => {
+    const clock = createTestClock()
+    const heard: unknown[] = []
+    let seen: ProviderContext | undefined
+    const hanging = {
+      id: 'a',
+      complete: (_request: ChatRequest, context: ProviderContext): Promise<ProviderResponse> => {
+        seen = context
+        context.onAbort?.((reason) => heard.push(reason))
+        return new Promise<ProviderResponse>(() => {})
+      },
+      stream: (): AsyncIterable<never> => {
+        throw new Error('not streamed')
+      },
+    }
+    const client = createClient({ providers: [hanging], clock, retries: 0 })
+    const pending = client.complete(request, { attemptTimeoutMs: 50 })
+    const error = rejected(await settle(clock, pending))
+    expect(error.attempts.map((attempt) => attempt.error?.kind)).toEqual(['timeout'])
+    expect(heard).toHaveLength(1)
+    expect(isUnderstudyError(heard[0], 'timeout')).toBe(true)
+    const late: unknown[] = []
+    seen?.onAbort?.((reason) => late.push(reason))
+    expect(late).toEqual(heard)
+    expect(seen?.signal.aborted).toBe(true)
+    expect(seen?.signal.reason).toBe(heard[0])
+  })
+})

@@ -19,6 +19,16 @@ export interface ProviderContext {
   readonly headers: Readonly<Record<string, string>> | undefined
   /** When the attempt must be over, in the client clock's ms; `Infinity` for never. */
   readonly deadline: number
+  /**
+   * The abort of {@link signal}, heard without making an `AbortSignal`:
+   * calls `listener` once with the reason when the attempt is aborted (at
+   * once when it already is) and returns what removes it. The client's
+   * contexts have it, and make their `signal` only when it is read (an
+   * `AbortSignal` and its listener cost microseconds per attempt); a
+   * context made by hand may leave it out, so providers fall back to `signal`.
+   * Call it as a method of the context.
+   */
+  readonly onAbort?: ((listener: (reason: unknown) => void) => () => void) | undefined
 }
 
 /**

@@ -101,8 +101,8 @@ export function runAttempt(
 /**
  * The context of one attempt. Its signal is made on first read: an
  * AbortSignal costs microseconds in Node, which a provider that never reads
- * it should not pay. A class, not a literal with a getter, which V8 builds
- * hundreds of times slower.
+ * it (or hears the abort through `onAbort`) should not pay. A class, not a
+ * literal with a getter, which V8 builds hundreds of times slower.
  */
 class AttemptContext implements ProviderContext {
   readonly apiKey: string | undefined
@@ -111,6 +111,7 @@ class AttemptContext implements ProviderContext {
   readonly deadline: number
   #controller: AbortController | undefined
   #reason: UnderstudyError | undefined
+  #listeners: ((reason: unknown) => void)[] | undefined
 
   constructor(entry: PlanEntry, deadline: number) {
     this.apiKey = entry.apiKey
@@ -127,11 +128,39 @@ class AttemptContext implements ProviderContext {
     return this.#controller.signal
   }
 
+  onAbort(listener: (reason: unknown) => void): () => void {
+    if (this.#reason !== undefined) {
+      listener(this.#reason)
+      return noop
+    }
+    this.#listeners ??= []
+    const listeners = this.#listeners
+    listeners.push(listener)
+    return () => {
+      const at = listeners.indexOf(listener)
+      if (at !== -1) listeners.splice(at, 1)
+    }
+  }
+
   abort(reason: UnderstudyError): void {
-    this.#reason ??= reason
+    if (this.#reason !== undefined) return
+    this.#reason = reason
     this.#controller?.abort(reason)
+    const listeners = this.#listeners
+    if (listeners === undefined) return
+    this.#listeners = undefined
+    for (const listener of listeners) {
+      try {
+        listener(reason)
+      } catch {
+        // A listener that fails must not stop the abort reaching the others,
+        // nor escape as an uncaught exception: the attempt is over either way.
+      }
+    }
   }
 }
+
+function noop(): void {}
 
 /** An answer with nothing in it is a failure of kind `empty`; a malformed one, `unknown`. */
 function checkResponse(response: ProviderResponse, entry: PlanEntry): AttemptResult {

@@ -522,3 +522,63 @@ async function waitFor(condition: () => boolean): Promise<void> {
   }
   throw new Error('timed out waiting')
 }
+
+/** A context as the client makes one: the abort heard through `onAbort`; reading `signal` fails the test. */
+function hookedContext(): { context: ProviderContext; abort: (reason: unknown) => void } {
+  const listeners: ((reason: unknown) => void)[] = []
+  const hooked: ProviderContext = {
+    get signal(): AbortSignal {
+      throw new Error('the signal was read although the context has onAbort')
+    },
+    apiKey: undefined,
+    baseURL: undefined,
+    headers: undefined,
+    deadline: Number.POSITIVE_INFINITY,
+    onAbort: (listener) => {
+      listeners.push(listener)
+      return () => listeners.splice(listeners.indexOf(listener), 1)
+    },
+  }
+  const abort = (reason: unknown): void => {
+    for (const listener of listeners.splice(0)) listener(reason)
+  }
+  return { context: hooked, abort }
+}
+
+describe('defineProvider with a context that has onAbort', () => {
+  it('answers without reading the signal', async () => {
+    const server = await start()
+    const response = await acme(server).complete(request, hookedContext().context)
+    expect(response.text).not.toBe('')
+  })
+
+  it('maps an HTTP error without reading the signal', async () => {
+    const server = await start({ respond: { status: 503 } })
+    const error = await rejection(acme(server).complete(request, hookedContext().context))
+    expect(error.kind).toBe('overloaded')
+  })
+
+  it('rejects with kind aborted, the reason as cause, when aborted before the headers; the server sees the connection closed', async () => {
+    const server = await start({ respond: { fault: 'hang' } })
+    const { context: hooked, abort } = hookedContext()
+    const pending = acme(server).complete(request, hooked)
+    await waitFor(() => server.requests.length === 1)
+    const reason = new Error('caller left')
+    abort(reason)
+    const error = await rejection(pending)
+    expect(error.kind).toBe('aborted')
+    expect(error.cause).toBe(reason)
+    expect((await server.settled(0)).closedEarly).toBe(true)
+  })
+
+  it('rejects with kind aborted when aborted mid-stream; the server sees the connection closed', async () => {
+    const server = await start({ respond: { fault: 'stall', afterEvents: 2 } })
+    const { context: hooked, abort } = hookedContext()
+    const iterator = acme(server).stream(request, hooked)[Symbol.asyncIterator]()
+    await iterator.next()
+    const pending = iterator.next()
+    abort(new Error('caller left'))
+    expect((await rejection(pending)).kind).toBe('aborted')
+    expect((await server.settled(0)).closedEarly).toBe(true)
+  })
+})

@@ -14,7 +14,12 @@ import { errorFromResponse, readRequestId } from './http-error.js'
 import type { HttpRequestSpec, ProviderSpec } from './provider-spec.js'
 import { readSse } from './read-sse.js'
 import { isSecretHeader, redactSecretParams } from './redact.js'
-import { type FetchFunction, type HttpResponse, sendRequest } from './send-request.js'
+import {
+  type AbortEmitter,
+  type FetchFunction,
+  type HttpResponse,
+  sendRequest,
+} from './send-request.js'
 
 /** How a provider made by {@link defineProvider} sends its requests. */
 export interface DefineProviderOptions {
@@ -62,7 +67,8 @@ interface Prepared {
  *   the SSE body through `readSse`, feeds a fresh `spec.createStreamParser()`,
  *   yields its events and calls its `end()` when the body ends. Leaving the
  *   loop early (`break`, `return()`) or aborting closes the connection.
- * - **Abort**: `context.signal` goes to the request; an abort after the
+ * - **Abort**: `context.signal` (or, cheaper, the context's `onAbort`)
+ *   goes to the request; an abort after the
  *   headers also stops the body read. Either way the call rejects with kind
  *   `aborted`, the signal's reason as `cause`.
  *
@@ -145,7 +151,7 @@ export function defineProvider(spec: ProviderSpec, options: DefineProviderOption
   /** Sends the attempt's one request; resolves on a 2xx of the expected type, else throws its error. */
   async function send(
     prepared: Prepared,
-    context: ProviderContext,
+    abort: AbortSignal | AbortEmitter,
     model: string,
     expected: 'json' | 'event-stream',
   ): Promise<HttpResponse> {
@@ -154,7 +160,7 @@ export function defineProvider(spec: ProviderSpec, options: DefineProviderOption
       method: 'POST',
       headers: prepared.headers,
       body: prepared.body,
-      signal: context.signal,
+      signal: abort,
       ...sendOptions,
     })
     const { status, headers } = response
@@ -189,10 +195,11 @@ export function defineProvider(spec: ProviderSpec, options: DefineProviderOption
     context: ProviderContext,
   ): Promise<ProviderResponse> {
     const { model } = request
+    const abort = abortOf(context)
     let prepared: Prepared | undefined
     try {
       prepared = await prepare(request, context, false)
-      const response = await send(prepared, context, model, 'json')
+      const response = await send(prepared, abort, model, 'json')
       const body = await response.json()
       let parsed: ProviderResponse
       try {
@@ -208,7 +215,7 @@ export function defineProvider(spec: ProviderSpec, options: DefineProviderOption
         ...(requestId !== undefined && { requestId }),
       }
     } catch (error) {
-      throw attemptError(error, context, model, prepared)
+      throw attemptError(error, context, abort, model, prepared)
     }
   }
 
@@ -217,11 +224,12 @@ export function defineProvider(spec: ProviderSpec, options: DefineProviderOption
     context: ProviderContext,
   ): AsyncGenerator<ProviderStreamEvent, void, undefined> {
     const { model } = request
+    const abort = abortOf(context)
     let prepared: Prepared | undefined
     let response: HttpResponse | undefined
     try {
       prepared = await prepare(request, context, true)
-      response = await send(prepared, context, model, 'event-stream')
+      response = await send(prepared, abort, model, 'event-stream')
       const parser = spec.createStreamParser()
       for await (const message of readSse(response.body)) {
         const events = parser.push(message)
@@ -230,7 +238,7 @@ export function defineProvider(spec: ProviderSpec, options: DefineProviderOption
       const last = parser.end()
       for (let i = 0; i < last.length; i++) yield last[i] as ProviderStreamEvent
     } catch (error) {
-      throw attemptError(error, context, model, prepared)
+      throw attemptError(error, context, abort, model, prepared)
     } finally {
       // Runs on `return()` too: the consumer left early, so close the connection.
       await response?.cancel()
@@ -245,6 +253,7 @@ export function defineProvider(spec: ProviderSpec, options: DefineProviderOption
   function attemptError(
     error: unknown,
     context: ProviderContext,
+    abort: AbortSignal | AbortEmitter,
     model: string,
     prepared: Prepared | undefined,
   ): UnderstudyError {
@@ -252,7 +261,7 @@ export function defineProvider(spec: ProviderSpec, options: DefineProviderOption
       prepared === undefined
         ? secretsOf(context.apiKey, context.headers ?? {})
         : secretsOf(prepared.key, prepared.headers)
-    const aborted = context.signal.aborted
+    const aborted = abort.aborted
     if (isUnderstudyError(error)) {
       const prefix = `${id}/${model}`
       // errorFromResponse writes `id/model 429: …`; everything else gets the prefix here.
@@ -276,7 +285,7 @@ export function defineProvider(spec: ProviderSpec, options: DefineProviderOption
         retryAfterMs: error.retryAfterMs,
         requestId: error.requestId,
         attempts: error.attempts,
-        cause: kind === error.kind ? error.cause : context.signal.reason,
+        cause: kind === error.kind ? error.cause : abort.reason,
       })
     }
     if (aborted) {
@@ -285,10 +294,21 @@ export function defineProvider(spec: ProviderSpec, options: DefineProviderOption
         message: `${id}/${model}: aborted`,
         provider: id,
         model,
-        cause: context.signal.reason,
+        cause: abort.reason,
       })
     }
     return typed(error, 'unknown', `${id}/${model}: failed`, model, secrets)
+  }
+
+  /**
+   * How the attempt hears its abort: through the context's `onAbort` when it
+   * has one (the client's do), which spares making an `AbortSignal` and
+   * adding a listener to it on every call; else its `signal`. `fetch` takes
+   * only a signal, so the context's goes to it as it is.
+   */
+  function abortOf(context: ProviderContext): AbortSignal | AbortEmitter {
+    if (options.fetch !== undefined || typeof context.onAbort !== 'function') return context.signal
+    return new ContextAbort(context)
   }
 
   /** `error` as a typed error: an `UnderstudyError` keeps its kind; anything else gets `kind`. */
@@ -315,6 +335,49 @@ export function defineProvider(spec: ProviderSpec, options: DefineProviderOption
     complete,
     stream,
   })
+}
+
+type AbortListener = () => void
+
+/**
+ * A context's `onAbort` as the emitter undici's `request` takes for a
+ * signal: `aborted` and `reason` set, then the `'abort'` listeners called.
+ */
+class ContextAbort implements AbortEmitter {
+  aborted = false
+  reason: unknown = undefined
+  #listeners: AbortListener[] | undefined
+
+  constructor(context: ProviderContext) {
+    context.onAbort?.((reason) => {
+      this.aborted = true
+      this.reason = reason
+      const listeners = this.#listeners
+      this.#listeners = undefined
+      if (listeners !== undefined) for (const listener of listeners) listener()
+    })
+  }
+
+  on(_event: 'abort', listener: AbortListener): this {
+    if (this.aborted) listener()
+    else {
+      this.#listeners ??= []
+      this.#listeners.push(listener)
+    }
+    return this
+  }
+
+  once(event: 'abort', listener: AbortListener): this {
+    // Called at most once anyway: the abort happens once.
+    return this.on(event, listener)
+  }
+
+  removeListener(_event: 'abort', listener: AbortListener): this {
+    const listeners = this.#listeners
+    const at = listeners === undefined ? -1 : listeners.indexOf(listener)
+    if (at !== -1) listeners?.splice(at, 1)
+    return this
+  }
 }
 
 /** Copies `from` into `to` with lower-case names, so `Authorization` and `authorization` are one header. */
@@ -349,6 +412,18 @@ function secretsOf(key: string | undefined, headers: Readonly<Record<string, str
  * status still says what happened (an abort still wins, in `attemptError`).
  */
 async function readErrorBody(response: HttpResponse): Promise<string> {
+  // A declared length within the limit (the usual JSON error) is read whole:
+  // one read, without an async iterator and a decoder.
+  const length = Number(response.headers['content-length'] ?? Number.NaN)
+  if (length >= 0 && length <= maxErrorBodyBytes) {
+    try {
+      return await response.text()
+    } catch {
+      return ''
+    } finally {
+      await response.cancel()
+    }
+  }
   const decoder = new TextDecoder()
   let text = ''
   let bytes = 0

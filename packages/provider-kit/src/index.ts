@@ -10,6 +10,7 @@ export type {
 } from './provider-spec.js'
 export { sendRequest } from './send-request.js'
 export type {
+  AbortEmitter,
   FetchFunction,
   HttpResponse,
   SendRequestOptions,

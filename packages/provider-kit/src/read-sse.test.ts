@@ -35,7 +35,7 @@ function split(bytes: Uint8Array, cuts: readonly number[]): Uint8Array[] {
 const byteByByte = (bytes: Uint8Array): Uint8Array[] =>
   Array.from(bytes, (_byte, i) => bytes.subarray(i, i + 1))
 
-/** Text on one line: any Unicode (emoji, CJK, combining marks) but no line break. */
+/** Text on one line — emoji, CJK, combining marks, every Unicode character but a line break. */
 const lineText = fc
   .string({ unit: 'grapheme', maxLength: 20 })
   .map((text) => text.replace(/[\r\n]/g, ''))

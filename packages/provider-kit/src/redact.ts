@@ -99,6 +99,8 @@ export function redactURL(url: string): string {
  * quote a URL (`…?key=AIza…`) without being one.
  */
 export function redactSecretParams(text: string): string {
+  // Most messages hold no `=` at all: the regex below backtracks over every word to find that out.
+  if (!text.includes('=')) return text
   return text.replace(/([A-Za-z0-9_.~%-]+)=([^&\s"'<>#]+)/g, (match, name: string) =>
     isSecretParam(name) ? `${name}=${redacted}` : match,
   )

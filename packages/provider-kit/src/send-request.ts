@@ -16,8 +16,12 @@ export interface SendRequestOptions {
   readonly headers?: Readonly<Record<string, string>> | undefined
   /** The body, already serialised. */
   readonly body?: string | Uint8Array | undefined
-  /** Aborting it cancels the request: before the headers, or while the body is read. */
-  readonly signal?: AbortSignal | undefined
+  /**
+   * Aborting it cancels the request: before the headers, or while the body is
+   * read. The undici transport also takes an {@link AbortEmitter}, which
+   * costs less per request than an `AbortSignal`; `fetch` gets a signal made from it.
+   */
+  readonly signal?: AbortSignal | AbortEmitter | undefined
   /**
    * The undici dispatcher (an `Agent` with its own pool settings, a
    * `ProxyAgent`, custom TLS). @default undici's global dispatcher: keep-alive
@@ -32,6 +36,18 @@ export interface SendRequestOptions {
   readonly transport?: Transport | undefined
   /** The `fetch` to send with; giving one selects the fetch transport. */
   readonly fetch?: FetchFunction | undefined
+}
+
+/**
+ * An abort as undici's `request` hears it besides an `AbortSignal`: an
+ * emitter of one `'abort'` event, with `aborted` and `reason` set by then.
+ */
+export interface AbortEmitter {
+  readonly aborted: boolean
+  readonly reason: unknown
+  on(event: 'abort', listener: () => void): unknown
+  once(event: 'abort', listener: () => void): unknown
+  removeListener(event: 'abort', listener: () => void): unknown
 }
 
 /**
@@ -108,6 +124,15 @@ export function sendRequest(options: SendRequestOptions): Promise<HttpResponse> 
     : sendWithUndici(loaded, options)
 }
 
+/** `signal` as an `AbortSignal`, for `fetch`: itself, or one that aborts with the emitter. */
+function toAbortSignal(signal: AbortSignal | AbortEmitter): AbortSignal {
+  if ('addEventListener' in signal) return signal
+  const controller = new AbortController()
+  if (signal.aborted) controller.abort(signal.reason)
+  else signal.once('abort', () => controller.abort(signal.reason))
+  return controller.signal
+}
+
 async function sendWithUndici(module: Undici, options: SendRequestOptions): Promise<HttpResponse> {
   const method = options.method ?? 'POST'
   let data: Dispatcher.ResponseData
@@ -115,7 +140,8 @@ async function sendWithUndici(module: Undici, options: SendRequestOptions): Prom
     const init: { dispatcher?: Dispatcher } & Omit<Dispatcher.RequestOptions, 'origin' | 'path'> = {
       method: method as Dispatcher.HttpMethod,
       body: options.body ?? null,
-      signal: options.signal ?? null,
+      // undici takes an EventEmitter-like signal too (`on`/`once`/`removeListener`).
+      signal: (options.signal ?? null) as Dispatcher.RequestOptions['signal'],
     }
     if (options.headers !== undefined) init.headers = options.headers as Record<string, string>
     if (options.dispatcher !== undefined) init.dispatcher = options.dispatcher
@@ -198,7 +224,7 @@ async function sendWithFetch(options: SendRequestOptions): Promise<HttpResponse>
     const init: RequestInit = { method, redirect: 'manual' }
     if (options.headers !== undefined) init.headers = options.headers
     if (options.body !== undefined) init.body = options.body
-    if (options.signal !== undefined) init.signal = options.signal
+    if (options.signal !== undefined) init.signal = toAbortSignal(options.signal)
     response = await send(options.url, init)
   } catch (error) {
     throw transportError(error, options, method, 'request')

@@ -57,7 +57,7 @@ export interface OpenAICompatibleOptions {
   readonly fetch?: DefineProviderOptions['fetch']
 }
 
-/** Options of a preset (`groq()`, `ollama()`…): any option of {@link openaiCompatible}, overriding the preset's. */
+/** Options of a preset (`groq()`, `ollama()`…): the options of {@link openaiCompatible}, each overriding the preset's. */
 export type OpenAICompatiblePresetOptions = Partial<OpenAICompatibleOptions>
 
 /**
