@@ -3,46 +3,17 @@ import {
   createClient,
   type ErrorKind,
   isUnderstudyError,
-  type ProviderContext,
   type ProviderStreamEvent,
 } from '@understudy/core'
-import {
-  type ConformanceSetup,
-  type FakeServer,
-  fixtureReply,
-  startFakeOpenAI,
-} from '@understudy/testkit'
+import { type ConformanceSetup, fixtureReply, startFakeOpenAI } from '@understudy/testkit'
 import { providerConformanceSuite } from '@understudy/testkit/vitest'
-import { describe, expect, it, onTestFinished, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { type AzureProviderOptions, azure, defaultAzureApiVersion } from './azure-provider.js'
+
+import { context, env, server } from './test-support/harness.js'
 
 const fixtures = new URL('../../../fixtures/', import.meta.url)
 const hi: ChatRequest = { model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] }
-
-function context(overrides: Partial<ProviderContext> = {}): ProviderContext {
-  return {
-    signal: new AbortController().signal,
-    apiKey: undefined,
-    baseURL: undefined,
-    headers: undefined,
-    deadline: Number.POSITIVE_INFINITY,
-    ...overrides,
-  }
-}
-
-async function server(): Promise<FakeServer> {
-  const started = await startFakeOpenAI()
-  onTestFinished(() => started.close())
-  return started
-}
-
-/** Sets environment variables for this test only; `''` unsets one (the package reads `''` as unset). */
-function env(values: Readonly<Record<string, string>>): void {
-  for (const [name, value] of Object.entries(values)) vi.stubEnv(name, value)
-  onTestFinished(() => {
-    vi.unstubAllEnvs()
-  })
-}
 
 /** The Azure variables unset, so the machine running the tests cannot change them. */
 function cleanEnv(): void {

@@ -4,13 +4,12 @@ import {
   type ErrorKind,
   isUnderstudyError,
   type Provider,
-  type ProviderContext,
   type ProviderStreamEvent,
 } from '@understudy/core'
 import type { FetchFunction } from '@understudy/provider-kit'
 import { type FakeServer, fixtureReply, startFakeOpenAI } from '@understudy/testkit'
 import { providerConformanceSuite } from '@understudy/testkit/vitest'
-import { describe, expect, it, onTestFinished, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import {
   deepseek,
   fireworks,
@@ -25,33 +24,10 @@ import {
   vllm,
 } from './openai-compatible.js'
 
+import { context, env, server } from './test-support/harness.js'
+
 const fixtures = new URL('../../../fixtures/', import.meta.url)
 const hi: ChatRequest = { model: 'llama-3.3-70b', messages: [{ role: 'user', content: 'hi' }] }
-
-function context(overrides: Partial<ProviderContext> = {}): ProviderContext {
-  return {
-    signal: new AbortController().signal,
-    apiKey: undefined,
-    baseURL: undefined,
-    headers: undefined,
-    deadline: Number.POSITIVE_INFINITY,
-    ...overrides,
-  }
-}
-
-async function server(): Promise<FakeServer> {
-  const started = await startFakeOpenAI()
-  onTestFinished(() => started.close())
-  return started
-}
-
-/** Sets environment variables for this test only; `''` unsets one (the package reads `''` as unset). */
-function env(values: Readonly<Record<string, string>>): void {
-  for (const [name, value] of Object.entries(values)) vi.stubEnv(name, value)
-  onTestFinished(() => {
-    vi.unstubAllEnvs()
-  })
-}
 
 async function collect(events: AsyncIterable<ProviderStreamEvent>): Promise<ProviderStreamEvent[]> {
   const all: ProviderStreamEvent[] = []

@@ -2,33 +2,17 @@ import {
   type ChatRequest,
   type ErrorKind,
   isUnderstudyError,
-  type ProviderContext,
   type ProviderStreamEvent,
 } from '@understudy/core'
-import { type FakeServer, fixtureReply, startFakeOpenAI } from '@understudy/testkit'
+import { fixtureReply, startFakeOpenAI } from '@understudy/testkit'
 import { providerConformanceSuite } from '@understudy/testkit/vitest'
 import { describe, expect, it, onTestFinished, vi } from 'vitest'
 import { openai } from './openai-provider.js'
 
+import { context, server } from './test-support/harness.js'
+
 const fixtures = new URL('../../../fixtures/', import.meta.url)
 const hi: ChatRequest = { model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] }
-
-function context(overrides: Partial<ProviderContext> = {}): ProviderContext {
-  return {
-    signal: new AbortController().signal,
-    apiKey: undefined,
-    baseURL: undefined,
-    headers: undefined,
-    deadline: Number.POSITIVE_INFINITY,
-    ...overrides,
-  }
-}
-
-async function server(): Promise<FakeServer> {
-  const started = await startFakeOpenAI()
-  onTestFinished(() => started.close())
-  return started
-}
 
 async function collect(events: AsyncIterable<ProviderStreamEvent>): Promise<ProviderStreamEvent[]> {
   const all: ProviderStreamEvent[] = []
