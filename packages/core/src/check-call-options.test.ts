@@ -73,6 +73,13 @@ const fields = {
   retries: { valid: fc.nat({ max: 5 }), any: numberish },
   timeoutMs: { valid: fc.integer({ min: 1, max: 60_000 }), any: numberish },
   attemptTimeoutMs: { valid: fc.constantFrom(1, 500, Number.POSITIVE_INFINITY), any: numberish },
+  firstTokenTimeoutMs: { valid: fc.integer({ min: 1, max: 60_000 }), any: numberish },
+  idleTimeoutMs: { valid: fc.constantFrom(1, Number.POSITIVE_INFINITY), any: numberish },
+  hedgeAfterMs: { valid: fc.nat({ max: 5_000 }), any: numberish },
+  midStream: {
+    valid: fc.constantFrom('fail', 'continue'),
+    any: fc.constantFrom('fail', 'continue', 'retry', '', 1),
+  },
   backoff: {
     valid: fc.record({ initialDelayMs: fc.nat(), maxDelayMs: fc.nat() }, { requiredKeys: [] }),
     any: fc.oneof(

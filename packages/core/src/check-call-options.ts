@@ -28,7 +28,15 @@ export function isPlainlyValid(options: CallOptions, knownURLs: ReadonlySet<stri
         break
       case 'timeoutMs':
       case 'attemptTimeoutMs':
+      case 'firstTokenTimeoutMs':
+      case 'idleTimeoutMs':
         if (!isTimeout(value)) return false
+        break
+      case 'hedgeAfterMs':
+        if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) return false
+        break
+      case 'midStream':
+        if (value !== 'fail' && value !== 'continue') return false
         break
       case 'signal':
         if (!isSignal(value)) return false

@@ -5,7 +5,10 @@ import { systemClock } from './clock.js'
 import { defaults } from './defaults.js'
 import { baseURLsOf, isPlainlyValid } from './check-call-options.js'
 import { ConfigError } from './errors.js'
-import { type CallSettings, executeComplete } from './execute-complete.js'
+import type { StreamSettings } from './call-settings.js'
+import { type ChatStream, createChatStream } from './chat-stream.js'
+import { executeComplete } from './execute-complete.js'
+import { StreamCall } from './stream-call.js'
 import type { Hooks } from './hooks.js'
 import { createMemoryHealthStore } from './memory-health-store.js'
 import type { CallOptions, ClientOptions } from './options.js'
@@ -31,6 +34,23 @@ export interface Client {
    * )
    */
   complete(request: ChatRequest, options?: CallOptions): Promise<ChatResponse>
+
+  /**
+   * Streams the answer to `request`, with the same retries and fallbacks as
+   * `complete()` up to the winning attempt's first content: the caller sees
+   * nothing of the attempts that failed before it. After it, a failure ends
+   * the stream with the partial answer (kind `stream_interrupted`, or
+   * `aborted` / `deadline`), unless `midStream: 'continue'` hands it on.
+   *
+   * Throws a `ConfigError` at once for bad options; nothing is sent until the
+   * stream is read.
+   *
+   * @example
+   * for await (const event of client.stream(request, { fallbacks, firstTokenTimeoutMs: 5_000 })) {
+   *   if (event.type === 'text') process.stdout.write(event.text)
+   * }
+   */
+  stream(request: ChatRequest, options?: CallOptions): ChatStream
 }
 
 /**
@@ -86,34 +106,46 @@ export function createClient(options: ClientOptions): Client {
     return checked
   }
 
+  /** Checks a call and resolves everything it runs with; throws a ConfigError for bad input. */
+  function settle(request: ChatRequest, options: CallOptions | undefined): StreamSettings {
+    checkRequest(request)
+    const call = options === undefined ? emptyOptions : checkCallOptions(options)
+    const plan = buildPlan(request, planOptions(checked, call), providers)
+    const timeoutMs = call.timeoutMs ?? checked.timeoutMs ?? defaults.timeoutMs
+    const backoff = { ...checked.backoff, ...call.backoff }
+    return {
+      plan,
+      policy: call.policy === undefined ? clientPolicy : mergePolicy(checked, call),
+      clock,
+      random,
+      deadline: clock.now() + timeoutMs,
+      timeoutMs,
+      initialDelayMs: backoff.initialDelayMs ?? defaults.backoffInitialDelayMs,
+      maxDelayMs: backoff.maxDelayMs ?? defaults.backoffMaxDelayMs,
+      signal: call.signal,
+      hooks: call.hooks === undefined ? clientHooks : [...clientHooks, call.hooks],
+      health: health.thresholds.cooldownMs === 0 ? undefined : health,
+      secrets: collectSecrets(plan.entries),
+      firstTokenTimeoutMs: call.firstTokenTimeoutMs ?? checked.firstTokenTimeoutMs ?? Infinity,
+      idleTimeoutMs: call.idleTimeoutMs ?? checked.idleTimeoutMs ?? Infinity,
+      hedgeAfterMs: call.hedgeAfterMs ?? checked.hedgeAfterMs,
+      midStream: call.midStream ?? checked.midStream ?? defaults.midStream,
+    }
+  }
+
   function complete(request: ChatRequest, options?: CallOptions): Promise<ChatResponse> {
     try {
-      checkRequest(request)
-      const call = options === undefined ? emptyOptions : checkCallOptions(options)
-      const plan = buildPlan(request, planOptions(checked, call), providers)
-      const timeoutMs = call.timeoutMs ?? checked.timeoutMs ?? defaults.timeoutMs
-      const backoff = { ...checked.backoff, ...call.backoff }
-      const settings: CallSettings = {
-        plan,
-        policy: call.policy === undefined ? clientPolicy : mergePolicy(checked, call),
-        clock,
-        random,
-        deadline: clock.now() + timeoutMs,
-        timeoutMs,
-        initialDelayMs: backoff.initialDelayMs ?? defaults.backoffInitialDelayMs,
-        maxDelayMs: backoff.maxDelayMs ?? defaults.backoffMaxDelayMs,
-        signal: call.signal,
-        hooks: call.hooks === undefined ? clientHooks : [...clientHooks, call.hooks],
-        health: health.thresholds.cooldownMs === 0 ? undefined : health,
-        secrets: collectSecrets(plan.entries),
-      }
-      return executeComplete(request, settings)
+      return executeComplete(request, settle(request, options))
     } catch (error) {
       return Promise.reject(error)
     }
   }
 
-  return Object.freeze({ complete })
+  function stream(request: ChatRequest, options?: CallOptions): ChatStream {
+    return createChatStream(new StreamCall(request, settle(request, options)))
+  }
+
+  return Object.freeze({ complete, stream })
 }
 
 const emptyOptions: CallOptions = Object.freeze({})

@@ -124,6 +124,27 @@ export function decide(input: DecideInput): Decision {
 }
 
 /**
+ * The target to start beside the running attempt (`state.entry`) when it has
+ * been silent too long (hedging): the one moving on from it would pick.
+ * `undefined` when no target is left. In the state returned, the running
+ * target counts as moved on from, so no later step picks it again; its
+ * attempt may still be retried if it fails.
+ */
+export function hedge(
+  plan: Plan,
+  state: DecisionState,
+  cooled: readonly boolean[],
+): Decision | undefined {
+  const entry = plan.entries[state.entry]
+  if (entry === undefined)
+    throw new RangeError(`hedge: no attempt is running (entry ${state.entry})`)
+  const finished = state.finished.slice()
+  finished[entry.group] = true
+  const decision = moveOn(plan, { ...state, finished }, state.chain, cooled)
+  return decision.step.type === 'attempt' ? decision : undefined
+}
+
+/**
  * The first target of `chain` the call has not finished with, in order,
  * passing over cooling ones; when only cooling ones are left, the first of
  * them: a call never fails without trying.

@@ -1,3 +1,5 @@
+import type { MidStream } from './options.js'
+
 /**
  * Every default of the client, named in one place. Core's README says why
  * each is what it is.
@@ -13,6 +15,7 @@ export interface Defaults {
   readonly healthWindowMs: number
   readonly healthCooldownMs: number
   readonly healthMaxTargets: number
+  readonly midStream: MidStream
 }
 
 export const defaults: Defaults = Object.freeze({
@@ -37,4 +40,9 @@ export const defaults: Defaults = Object.freeze({
   healthCooldownMs: 30_000,
   /** Targets the in-memory health store remembers; the least recently used go first. */
   healthMaxTargets: 1_000,
+  /**
+   * A stream that fails after its first content ends with the partial answer:
+   * continuing on another model changes the voice mid-answer, so it is opt-in.
+   */
+  midStream: 'fail',
 })

@@ -1,3 +1,5 @@
+import type { ToolCall } from './chat-request.js'
+import type { Usage } from './chat-response.js'
 /**
  * Why a call, or one attempt of it, failed. Callers branch on `kind`, never on
  * `instanceof` or message text.
@@ -77,6 +79,19 @@ export interface Attempt {
   readonly durationMs: number
 }
 
+/**
+ * What a stream had delivered when it failed after its first content:
+ * exactly the text, reasoning and tool calls the caller received, and the
+ * usage as far as the provider reported it.
+ */
+export interface PartialOutput {
+  readonly text: string
+  readonly reasoning?: string
+  /** Tool calls as far as they were delivered; `arguments` may be cut short. */
+  readonly toolCalls: readonly ToolCall[]
+  readonly usage: Usage
+}
+
 /** The fields an {@link UnderstudyError} is built from. */
 export interface UnderstudyErrorInit {
   readonly kind: ErrorKind
@@ -89,6 +104,8 @@ export interface UnderstudyErrorInit {
   /** The upstream's request id, for support tickets. */
   readonly requestId?: string | undefined
   readonly attempts?: readonly Attempt[] | undefined
+  /** A stream's delivered output, when it failed after its first content. */
+  readonly partial?: PartialOutput | undefined
   readonly cause?: unknown
 }
 
@@ -112,6 +129,12 @@ export class UnderstudyError extends Error {
   readonly requestId: string | undefined
   /** Every attempt of the call, in order; empty for the error of one attempt. */
   readonly attempts: readonly Attempt[]
+  /**
+   * What the caller had received when a stream failed after its first
+   * content (kinds `stream_interrupted`, `aborted`, `deadline`); otherwise
+   * undefined.
+   */
+  readonly partial: PartialOutput | undefined
 
   constructor(init: UnderstudyErrorInit) {
     super(init.message, init.cause === undefined ? undefined : { cause: init.cause })
@@ -122,6 +145,7 @@ export class UnderstudyError extends Error {
     this.retryAfterMs = init.retryAfterMs
     this.requestId = init.requestId
     this.attempts = init.attempts ?? noAttempts
+    this.partial = init.partial
   }
 
   /** The error as plain data: kind, message and the fields above, never `cause`. */
@@ -136,6 +160,7 @@ export class UnderstudyError extends Error {
       retryAfterMs: this.retryAfterMs,
       requestId: this.requestId,
       attempts: this.attempts,
+      ...(this.partial !== undefined && { partial: this.partial }),
     }
   }
 }
@@ -154,6 +179,7 @@ export interface UnderstudyErrorJSON {
   readonly retryAfterMs: number | undefined
   readonly requestId: string | undefined
   readonly attempts: readonly Attempt[]
+  readonly partial?: PartialOutput
 }
 
 /**

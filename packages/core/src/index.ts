@@ -1,12 +1,14 @@
 /** @module The fallback engine: a client that retries and falls back along a chain of targets. */
 export { createClient } from './create-client.js'
 export type { Client } from './create-client.js'
+export type { ChatStream } from './chat-stream.js'
 export type {
   BackoffOptions,
   CallDefaults,
   CallOptions,
   ClientOptions,
   HealthOptions,
+  MidStream,
 } from './options.js'
 export type {
   AssistantMessage,
@@ -42,6 +44,7 @@ export type {
   Attempt,
   AttemptError,
   ErrorKind,
+  PartialOutput,
   UnderstudyErrorInit,
   UnderstudyErrorJSON,
 } from './errors.js'
@@ -49,7 +52,7 @@ export { toUnderstudyError } from './to-understudy-error.js'
 export type { ErrorOrigin } from './to-understudy-error.js'
 export { countsAgainstHealth, defaultPolicy } from './policy.js'
 export type { KindRule, Policy, PolicyKind, PolicyOverrides } from './policy.js'
-export { decide, firstStep } from './decide.js'
+export { decide, firstStep, hedge } from './decide.js'
 export type { Decision, DecideInput, DecisionState, Outcome, Step } from './decide.js'
 export { buildPlan } from './build-plan.js'
 export type { ChainName, Plan, PlanEntry, PlanOptions } from './build-plan.js'

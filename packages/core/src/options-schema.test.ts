@@ -237,7 +237,8 @@ describe('client.complete, with bad options', () => {
       path: 'fallback',
       message:
         'fallback: expected one of "fallbacks", "contextWindowFallbacks", "contentPolicyFallbacks", ' +
-        '"retries", "timeoutMs", "attemptTimeoutMs", "backoff", "policy", "hooks", "signal", "apiKey", ' +
+        '"retries", "timeoutMs", "attemptTimeoutMs", "backoff", "policy", "hooks", "firstTokenTimeoutMs", ' +
+        '"idleTimeoutMs", "hedgeAfterMs", "midStream", "signal", "apiKey", ' +
         '"baseURL", "headers"; received unknown option "fallback"',
     },
     {
@@ -394,7 +395,8 @@ describe('createClient, with bad options', () => {
       path: 'fallback',
       message:
         'fallback: expected one of "fallbacks", "contextWindowFallbacks", "contentPolicyFallbacks", ' +
-        '"retries", "timeoutMs", "attemptTimeoutMs", "backoff", "policy", "hooks", "providers", "clock", ' +
+        '"retries", "timeoutMs", "attemptTimeoutMs", "backoff", "policy", "hooks", "firstTokenTimeoutMs", ' +
+        '"idleTimeoutMs", "hedgeAfterMs", "midStream", "providers", "clock", ' +
         '"random", "health"; received unknown option "fallback"',
     },
     {
@@ -515,7 +517,8 @@ describe('a ConfigError about a credential', () => {
       path: 'apikey',
       message:
         'apikey: expected one of "fallbacks", "contextWindowFallbacks", "contentPolicyFallbacks", ' +
-        '"retries", "timeoutMs", "attemptTimeoutMs", "backoff", "policy", "hooks", "signal", "apiKey", ' +
+        '"retries", "timeoutMs", "attemptTimeoutMs", "backoff", "policy", "hooks", "firstTokenTimeoutMs", ' +
+        '"idleTimeoutMs", "hedgeAfterMs", "midStream", "signal", "apiKey", ' +
         '"baseURL", "headers"; received unknown option "apikey"',
     },
     {
@@ -588,6 +591,10 @@ describe('the option schemas', () => {
     backoff: true,
     policy: true,
     hooks: true,
+    firstTokenTimeoutMs: true,
+    idleTimeoutMs: true,
+    hedgeAfterMs: true,
+    midStream: true,
   } as const satisfies Record<keyof CallDefaults, true>
 
   it('take exactly the keys of CallOptions', () => {

@@ -165,6 +165,10 @@ const callDefaultsShape = {
   backoff: backoffSchema.optional(),
   policy: policySchema.optional(),
   hooks: hooksSchema.optional(),
+  firstTokenTimeoutMs: timeoutMs.optional(),
+  idleTimeoutMs: timeoutMs.optional(),
+  hedgeAfterMs: delayMs.optional(),
+  midStream: z.enum(['fail', 'continue'], { message: `expected 'fail' or 'continue'` }).optional(),
 }
 
 const abortSignal = z.custom<AbortSignal>(

@@ -53,9 +53,39 @@ export interface CallDefaults {
   readonly policy?: PolicyOverrides
   /** Observers of the call. A client's hooks and a call's both run, the client's first. */
   readonly hooks?: Hooks
+  /**
+   * `stream()` only: the longest an attempt may take from its request to its
+   * first content, in ms. A slower attempt fails with kind `timeout`, before
+   * the caller has seen anything, so the call retries or falls back.
+   */
+  readonly firstTokenTimeoutMs?: number
+  /**
+   * `stream()` only: the longest gap between content events after the
+   * first, in ms. A longer one ends the stream with kind `stream_interrupted`
+   * (its `cause` of kind `timeout`).
+   */
+  readonly idleTimeoutMs?: number
+  /**
+   * `stream()` only: when the running attempt has produced no content after
+   * this many ms, the next target starts too; the first to produce content
+   * wins and the other is cancelled (outcome `'hedged'`). `0` starts both at
+   * once. Without it, no hedging.
+   */
+  readonly hedgeAfterMs?: number
+  /**
+   * `stream()` only: what a failure after the first content does. `'fail'`
+   * ends the stream with kind `stream_interrupted` and the partial answer;
+   * `'continue'` asks the next target that can take an assistant prefix to
+   * continue a text-only partial answer, without repeating what was delivered.
+   * @default 'fail'
+   */
+  readonly midStream?: MidStream
 }
 
-/** Options of `client.complete()`. */
+/** What a failure after a stream's first content does (see {@link CallDefaults.midStream}). */
+export type MidStream = 'fail' | 'continue'
+
+/** Options of `client.complete()` and `client.stream()`. */
 export interface CallOptions extends CallDefaults {
   /** Aborting it cancels the attempt in flight and rejects with kind `aborted`. */
   readonly signal?: AbortSignal

@@ -43,6 +43,14 @@ export interface ProviderContext {
 export interface Provider {
   /** The prefix of targets this provider serves: `"openai"` serves `"openai/gpt-4o"`. */
   readonly id: string
+  /**
+   * True when a request whose last message is the assistant's is answered by
+   * continuing that message (Anthropic's prefill, DeepSeek's and Mistral's
+   * `prefix`). A stream with `midStream: 'continue'` hands an interrupted
+   * answer only to targets whose provider says so.
+   * @default false
+   */
+  readonly assistantPrefix?: boolean
   complete(request: ChatRequest, context: ProviderContext): Promise<ProviderResponse>
   stream(request: ChatRequest, context: ProviderContext): AsyncIterable<ProviderStreamEvent>
 }

@@ -1,0 +1,95 @@
+import type { ChatResponse } from './chat-response.js'
+import type { StreamCall } from './stream-call.js'
+import type { StreamEvent } from './stream-event.js'
+
+/**
+ * What `client.stream()` returns: the events of the winning attempt, and the
+ * final response once they end.
+ *
+ * Iterate it once (`for await`), or await `response` alone, which reads the
+ * stream to its end. Leaving the loop early (`break`, `return()`) closes the
+ * upstream connection; `response` then rejects with kind `aborted`.
+ */
+export interface ChatStream extends AsyncIterable<StreamEvent> {
+  /**
+   * The final response (text, tool calls, usage, finish reason, `attempts`),
+   * when the stream has ended; rejects with the same error as the iteration.
+   * Awaiting it without iterating reads the stream to its end.
+   */
+  readonly response: Promise<ChatResponse>
+}
+
+/** Makes the stream object of one call. */
+export function createChatStream(call: StreamCall): ChatStream {
+  return new CallStream(call)
+}
+
+class CallStream implements ChatStream {
+  readonly #call: StreamCall
+  #reader: 'none' | 'iterator' | 'response' = 'none'
+
+  constructor(call: StreamCall) {
+    this.#call = call
+  }
+
+  get response(): Promise<ChatResponse> {
+    // Read on the next microtask rather than at once, so that taking
+    // `response` and then starting a loop in the same tick leaves the events
+    // to the loop.
+    if (this.#reader === 'none') queueMicrotask(() => this.#drive())
+    return this.#call.response
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<StreamEvent> {
+    if (this.#reader === 'iterator') throw new TypeError('A stream can be iterated only once')
+    if (this.#reader === 'response') {
+      throw new TypeError('This stream is already being read to its end by `response`')
+    }
+    this.#reader = 'iterator'
+    return new CallIterator(this.#call)
+  }
+
+  async #drive(): Promise<void> {
+    if (this.#reader !== 'none') return
+    this.#reader = 'response'
+    try {
+      while ((await this.#call.next()).done !== true) {
+        // Only the end matters here: `response` settles with it.
+      }
+    } catch {
+      // `response` rejects with the same error.
+    }
+  }
+}
+
+class CallIterator implements AsyncIterator<StreamEvent> {
+  readonly #call: StreamCall
+  /** The read in progress: a read asked for meanwhile waits its turn. */
+  #reading: Promise<unknown> | undefined
+
+  constructor(call: StreamCall) {
+    this.#call = call
+  }
+
+  next(): Promise<IteratorResult<StreamEvent>> {
+    const previous = this.#reading
+    const read =
+      previous === undefined
+        ? this.#call.next()
+        : previous.then(
+            () => this.#call.next(),
+            () => this.#call.next(),
+          )
+    this.#reading = read
+    const clear = (): void => {
+      if (this.#reading === read) this.#reading = undefined
+    }
+    read.then(clear, clear)
+    return read
+  }
+
+  return(): Promise<IteratorResult<StreamEvent>> {
+    this.#call.stop('The caller stopped reading the stream')
+    return Promise.resolve({ done: true, value: undefined })
+  }
+}
