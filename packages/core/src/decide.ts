@@ -159,8 +159,11 @@ function moveOn(
   const passed: number[] = []
   let deferred = -1
   for (const index of indices) {
-    const group = plan.entries[index]?.group ?? -1
+    const entry = plan.entries[index]
+    const group = entry?.group ?? -1
     if (state.finished[group] === true) continue
+    // Used up, though never moved on from: a hedge's loser (rule 5 holds either way).
+    if ((state.attempts[group] ?? 0) >= (entry?.maxAttempts ?? 0)) continue
     if (cooled[group] === true) {
       if (deferred === -1) deferred = index
       if (state.skipped[group] !== true && !passed.includes(group)) passed.push(group)

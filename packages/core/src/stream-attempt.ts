@@ -140,7 +140,14 @@ export class StreamAttempt {
 
   /** The next event after the commit. Rejects with an `UnderstudyError` when the attempt fails or is stopped. */
   async next(): Promise<IteratorResult<ProviderStreamEvent>> {
-    const result = await this.#read()
+    let result: IteratorResult<ProviderStreamEvent>
+    try {
+      result = await this.#read()
+    } catch (error) {
+      // A failed read ends the attempt: its timer goes, and its connection closes.
+      this.stop(error as UnderstudyError)
+      throw error
+    }
     if (result.done !== true && isContent(result.value)) {
       this.#lastContent = this.#settings.clock.now()
     }

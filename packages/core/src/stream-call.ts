@@ -577,6 +577,12 @@ export class StreamCall {
   /** The hedge is won: every other attempt in flight is cancelled and recorded as hedged. */
   #cancelLosers(): void {
     const losers = this.#live.splice(0)
+    if (losers.length === 0) return
+    // A loser is finished with for the call, like a target moved on from.
+    const state = this.#state as DecisionState
+    const finished = state.finished.slice()
+    for (const loser of losers) finished[loser.entry.group] = true
+    this.#state = { ...state, finished }
     for (const loser of losers) {
       loser.stop(
         new UnderstudyError({
