@@ -13,6 +13,7 @@ import {
   type DecisionState,
   decide,
   firstStep,
+  hedge,
   type Outcome,
   type Step,
 } from './decide.js'
@@ -637,6 +638,47 @@ describe('decide, driven by random plans and outcomes', () => {
         })
         expect(again).toEqual(turn.after)
       }
+    },
+  )
+})
+
+describe('hedge', () => {
+  const chain = plan('alpha/a', { fallbacks: ['alpha/b', 'beta/c'], retries: 1 })
+
+  it('picks the target moving on would pick, and counts the running one as moved on from', () => {
+    const first = firstStep(chain, [])
+    const hedged = hedge(chain, first.state, [])
+    expect(hedged?.step).toEqual({ type: 'attempt', entry: 1, retry: 0, delayMs: 0, skipped: [] })
+    expect(hedged?.state.finished[entryOf(chain, 0).group]).toBe(true)
+  })
+
+  it('has nothing to start when the running target is the last', () => {
+    const single = plan('alpha/a')
+    expect(hedge(single, firstStep(single, []).state, [])).toBeUndefined()
+  })
+
+  it.prop([scenarioArbitrary()], { numRuns })(
+    'starts each target at most once, never the running or a finished one, and runs out',
+    (scenario) => {
+      const { plan: chain, cooled } = scenario
+      let decision: Decision | undefined = firstStep(chain, cooled)
+      const started = new Set<number>()
+      let hedges = 0
+      while (decision !== undefined && decision.step.type === 'attempt') {
+        const state = deepFreeze(decision.state)
+        const running = entryOf(chain, decision.step.entry).group
+        expect(started.has(running)).toBe(false)
+        started.add(running)
+        decision = hedge(chain, state, cooled)
+        if (decision?.step.type === 'attempt') {
+          const group = entryOf(chain, decision.step.entry).group
+          expect(group).not.toBe(running)
+          expect(state.finished[group]).toBe(false)
+          expect(decision.state.finished[running]).toBe(true)
+          hedges++
+        }
+      }
+      expect(hedges).toBeLessThan(chain.groupKeys.length)
     },
   )
 })
