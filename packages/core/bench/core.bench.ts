@@ -8,6 +8,7 @@ import {
   type Provider,
   type ProviderContext,
   type ProviderResponse,
+  type ProviderStreamEvent,
   UnderstudyError,
   createClient,
 } from '../dist/index.js'
@@ -40,11 +41,22 @@ function instantProvider(id: string): Provider {
       }
       return Promise.resolve(answer)
     },
-    stream() {
-      throw new Error('not used')
+    stream(request) {
+      return chunks(request.model === 'down' ? 0 : streamChunks)
     },
   }
 }
+
+/** The events of a stream of `count` text chunks and a finish, yielded at once. */
+async function* chunks(count: number): AsyncGenerator<ProviderStreamEvent> {
+  if (count === 0) {
+    throw new UnderstudyError({ kind: 'overloaded', message: 'down', status: 503 })
+  }
+  for (let i = 0; i < count; i++) yield { type: 'text', text: 'token ' }
+  yield { type: 'finish', finishReason: 'stop', usage: answer.usage }
+}
+
+const streamChunks = 50
 
 const primary = instantProvider('primary')
 const backup = instantProvider('backup')
@@ -118,3 +130,28 @@ console.log(
 )
 report(twoDirect, twoDirect)
 report(twoDirect, failover)
+
+/** Reads a stream to its end; resolves with the number of events. */
+async function drain(events: AsyncIterable<unknown>): Promise<number> {
+  let count = 0
+  for await (const _ of events) count++
+  return count
+}
+
+const streamDirect = await measure(`${streamChunks}-chunk stream, provider read directly`, () =>
+  drain(primary.stream({ ...small, model: 'model-a' }, context)),
+)
+const streamClient = await measure(
+  `${streamChunks}-chunk stream, client.stream() with 2 fallbacks`,
+  () => drain(client.stream(small, { fallbacks })),
+)
+const streamFailover = await measure(
+  `${streamChunks}-chunk stream, primary 503 first, fallback streams`,
+  () => drain(client.stream({ ...small, model: 'primary/down' }, { fallbacks, retries: 0 })),
+)
+report(streamDirect, streamDirect)
+report(streamDirect, streamClient)
+report(streamDirect, streamFailover)
+console.log(
+  `  engine cost per chunk: ${((streamClient.nsPerCall - streamDirect.nsPerCall) / 1000 / streamChunks).toFixed(3)} µs`,
+)

@@ -64,28 +64,13 @@ class CallStream implements ChatStream {
 
 class CallIterator implements AsyncIterator<StreamEvent> {
   readonly #call: StreamCall
-  /** The read in progress: a read asked for meanwhile waits its turn. */
-  #reading: Promise<unknown> | undefined
 
   constructor(call: StreamCall) {
     this.#call = call
   }
 
   next(): Promise<IteratorResult<StreamEvent>> {
-    const previous = this.#reading
-    const read =
-      previous === undefined
-        ? this.#call.next()
-        : previous.then(
-            () => this.#call.next(),
-            () => this.#call.next(),
-          )
-    this.#reading = read
-    const clear = (): void => {
-      if (this.#reading === read) this.#reading = undefined
-    }
-    read.then(clear, clear)
-    return read
+    return this.#call.next()
   }
 
   return(): Promise<IteratorResult<StreamEvent>> {

@@ -48,6 +48,8 @@ export class StreamAttempt {
   /** When the running timer's limit falls due: the first-token or idle limit, or the deadline. */
   #due = Infinity
   #committed = false
+  /** Committed with a finite idle timeout: content times are noted. */
+  #tracksIdle = false
   #lastContent = 0
   #pending:
     | {
@@ -134,24 +136,17 @@ export class StreamAttempt {
   commit(): void {
     if (this.#stopped !== undefined) return
     this.#committed = true
+    this.#tracksIdle = Number.isFinite(this.#settings.idleTimeoutMs)
     this.#lastContent = this.#settings.clock.now()
     this.#arm(this.#idleDue())
   }
 
-  /** The next event after the commit. Rejects with an `UnderstudyError` when the attempt fails or is stopped. */
-  async next(): Promise<IteratorResult<ProviderStreamEvent>> {
-    let result: IteratorResult<ProviderStreamEvent>
-    try {
-      result = await this.#read()
-    } catch (error) {
-      // A failed read ends the attempt: its timer goes, and its connection closes.
-      this.stop(error as UnderstudyError)
-      throw error
-    }
-    if (result.done !== true && isContent(result.value)) {
-      this.#lastContent = this.#settings.clock.now()
-    }
-    return result
+  /**
+   * The next event after the commit. Rejects with an `UnderstudyError` when
+   * the attempt fails or is stopped; a failed read ends the attempt.
+   */
+  next(): Promise<IteratorResult<ProviderStreamEvent>> {
+    return this.#read()
   }
 
   /**
@@ -196,6 +191,9 @@ export class StreamAttempt {
         if (this.#pending !== pending) return
         this.#pending = undefined
         if (thrown === undefined && isIteratorResult(result)) {
+          if (this.#tracksIdle && result.done !== true && isContent(result.value)) {
+            this.#lastContent = this.#settings.clock.now()
+          }
           resolve(result)
           return
         }
@@ -207,6 +205,8 @@ export class StreamAttempt {
                 ...this.#origin,
               })
             : toUnderstudyError(thrown, this.#origin, this.#settings.secrets)
+        // A failed read ends the attempt: its timer goes, and its connection closes.
+        this.stop(error)
         reject(error)
       }
       try {

@@ -326,6 +326,17 @@ describe('client.stream, the stream object', () => {
     expect((await pending).text).toBe('xy')
   })
 
+  it('answers reads asked for at once in order, each with its own event', async () => {
+    const { client, clock } = streamSetup({ a: { m1: [{ chunks: ['x', 'y'] }] } })
+    const iterator = client.stream(request)[Symbol.asyncIterator]()
+    const reads = Promise.all([1, 2, 3, 4, 5].map(() => iterator.next()))
+    const { settle } = await import('./test-support/settle.js')
+    const settled = await settle(clock, reads)
+    expect(
+      settled.status === 'fulfilled' && settled.value.map((read) => read.value?.type ?? 'done'),
+    ).toEqual(['start', 'text', 'text', 'finish', 'done'])
+  })
+
   it('can be iterated only once', async () => {
     const { client, read } = streamSetup()
     const stream = client.stream(request)

@@ -52,6 +52,8 @@ export class StreamCall {
   /** The first error that interrupted the stream after its commit point, when continuing. */
   #interruption: UnderstudyError | undefined
   #started = false
+  /** The caller's read in progress, if any. */
+  #reading: Promise<IteratorResult<StreamEvent>> | undefined
   #end: { readonly error?: UnderstudyError; delivered: boolean } | undefined
   #wake: (() => void) | undefined
   readonly #response: Promise<ChatResponse>
@@ -73,24 +75,78 @@ export class StreamCall {
     return this.#response
   }
 
-  /** The next event for the caller; rejects once with the call's error, then is done. */
-  async next(): Promise<IteratorResult<StreamEvent>> {
-    const queued = this.#queue.shift()
-    if (queued !== undefined) return { done: false, value: queued }
-    if (this.#end !== undefined) return this.#ended()
-    try {
-      if (!this.#started) {
-        this.#started = true
-        await this.#begin()
-      } else {
-        await this.#pull()
-      }
-    } catch (thrown) {
-      this.#fail(thrown as UnderstudyError)
+  /**
+   * The next event for the caller; rejects once with the call's error, then
+   * is done. Reads are answered in order: one asked for while another is
+   * pending waits its turn.
+   *
+   * Once the stream is committed, a content event takes one pull from the
+   * winner and no async function: this is the per-chunk hot path.
+   */
+  next(): Promise<IteratorResult<StreamEvent>> {
+    const reading = this.#reading
+    if (reading !== undefined) {
+      return reading.then(
+        () => this.next(),
+        () => this.next(),
+      )
     }
+    const queued = this.#queue.shift()
+    if (queued !== undefined) return Promise.resolve({ done: false, value: queued })
+    if (this.#end !== undefined) return this.#endedLater()
+    let read: Promise<IteratorResult<StreamEvent>>
+    if (!this.#started) {
+      this.#started = true
+      read = this.#after(this.#begin())
+    } else {
+      read = this.#pullEvent()
+    }
+    this.#reading = read
+    return read
+  }
+
+  #pullEvent(): Promise<IteratorResult<StreamEvent>> {
+    return (this.#winner as StreamAttempt).next().then(this.#onResult, this.#onReadError)
+  }
+
+  readonly #onResult = (
+    result: IteratorResult<ProviderStreamEvent>,
+  ): IteratorResult<StreamEvent> | Promise<IteratorResult<StreamEvent>> => {
+    if (result.done === true) return this.#after(this.#endedEarly())
+    const event = result.value
+    if (isContent(event)) {
+      this.#partial.add(event)
+      this.#reading = undefined
+      return { done: false, value: copyEvent(event) }
+    }
+    if (event.type !== 'finish') return this.#pullEvent()
+    return this.#after(this.#finish(this.#winner as StreamAttempt, event))
+  }
+
+  readonly #onReadError = (error: unknown): Promise<IteratorResult<StreamEvent>> =>
+    this.#after(this.#afterInterruption(this.#winner as StreamAttempt, error as UnderstudyError))
+
+  /** When `work` is done, the next queued event or the end; a failure of `work` ends the call. */
+  #after(work: Promise<void>): Promise<IteratorResult<StreamEvent>> {
+    return work.then(this.#fromQueue, (thrown: unknown) => {
+      this.#fail(thrown as UnderstudyError)
+      return this.#fromQueue()
+    })
+  }
+
+  readonly #fromQueue = (): IteratorResult<StreamEvent> => {
+    this.#reading = undefined
     const event = this.#queue.shift()
     if (event !== undefined) return { done: false, value: event }
     return this.#ended()
+  }
+
+  #endedLater(): Promise<IteratorResult<StreamEvent>> {
+    try {
+      return Promise.resolve(this.#ended())
+    } catch (error) {
+      return Promise.reject(error)
+    }
   }
 
   /** The caller stopped reading: closes every upstream and ends the call as `aborted`. */
@@ -310,46 +366,30 @@ export class StreamCall {
     }
     if (first.type === 'content') {
       this.#partial.add(first.event)
-      this.#queue.push(freezeEvent(first.event))
+      this.#queue.push(copyEvent(first.event))
     } else {
       await this.#drain(attempt)
       this.#finishWith(attempt, first.event)
     }
   }
 
-  /** Reads the winner's next event into the queue, or ends the call. */
-  async #pull(): Promise<void> {
+  /** The winner's body ended without its terminal signal: the stream is interrupted. */
+  async #endedEarly(): Promise<void> {
     const winner = this.#winner as StreamAttempt
-    for (;;) {
-      let result: IteratorResult<unknown>
-      try {
-        result = await winner.next()
-      } catch (thrown) {
-        await this.#afterInterruption(winner, thrown as UnderstudyError)
-        return
-      }
-      if (result.done === true) {
-        const error = new UnderstudyError({
-          kind: 'incomplete',
-          message: `${winner.entry.target} ended its stream without its terminal signal`,
-          provider: winner.entry.provider.id,
-          model: winner.entry.model,
-        })
-        winner.stop(error)
-        await this.#afterInterruption(winner, error)
-        return
-      }
-      const event = result.value as ProviderStreamEvent
-      if (event.type === 'finish') {
-        await this.#drain(winner)
-        this.#finishWith(winner, event)
-        return
-      }
-      if (!isContent(event)) continue
-      this.#partial.add(event)
-      this.#queue.push(freezeEvent(event))
-      return
-    }
+    const error = new UnderstudyError({
+      kind: 'incomplete',
+      message: `${winner.entry.target} ended its stream without its terminal signal`,
+      provider: winner.entry.provider.id,
+      model: winner.entry.model,
+    })
+    winner.stop(error)
+    await this.#afterInterruption(winner, error)
+  }
+
+  /** The winner finished: its body is read to the end, then the call succeeds. */
+  async #finish(winner: StreamAttempt, event: FinishEvent): Promise<void> {
+    await this.#drain(winner)
+    this.#finishWith(winner, event)
   }
 
   /**
@@ -628,8 +668,27 @@ function describeDelivered(characters: number): string {
   return `${characters} character${characters === 1 ? '' : 's'}`
 }
 
-function freezeEvent<T extends object>(event: T): T {
-  return Object.isFrozen(event) ? event : Object.freeze({ ...event })
+/**
+ * A content event as the caller gets it: a fresh object, so a provider that
+ * reuses its event objects cannot make two callers share one.
+ */
+function copyEvent(event: ProviderStreamEvent): StreamEvent {
+  switch (event.type) {
+    case 'text':
+      return { type: 'text', text: event.text }
+    case 'reasoning':
+      return { type: 'reasoning', text: event.text }
+    case 'tool-call-delta':
+      return {
+        type: 'tool-call-delta',
+        index: event.index,
+        ...(event.id !== undefined && { id: event.id }),
+        ...(event.name !== undefined && { name: event.name }),
+        argumentsDelta: event.argumentsDelta,
+      }
+    default:
+      return event
+  }
 }
 
 function ignore(): void {}
