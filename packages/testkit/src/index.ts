@@ -27,6 +27,8 @@ export type {
   RegressionOptions,
   RegressionReport,
   RegressionSetup,
+  RegressionStream,
+  RegressionVia,
 } from './run-fallback-regression.js'
 export { mockUpstream, modelOf, serverUpstream } from './upstream.js'
 export type { ObservedRequest, RecordedCalls, Upstream, UpstreamExpectation } from './upstream.js'
@@ -36,6 +38,8 @@ export {
   providerConformanceChecks,
 } from './run-provider-conformance.js'
 export type { ConformanceCheck, ConformanceSetup } from './run-provider-conformance.js'
+export { StreamFallbackFailure, streamFallbackChecks } from './run-stream-fallback.js'
+export type { StreamFallbackCheck, StreamFallbackSetup } from './run-stream-fallback.js'
 export { hostileMockProvider, mockProvider } from './mock-provider.js'
 export type { MockCall, MockProvider, MockProviderOptions } from './mock-provider.js'
 export type {

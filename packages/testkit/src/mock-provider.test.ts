@@ -708,6 +708,110 @@ describe('mockProvider', () => {
     })
   })
 
+  describe('assistantPrefix', () => {
+    it('declares assistantPrefix only when asked, and checks the option', () => {
+      expect(mockProvider('a').assistantPrefix).toBeUndefined()
+      expect(mockProvider('a', {}, { assistantPrefix: false }).assistantPrefix).toBeUndefined()
+      expect(mockProvider('a', {}, { assistantPrefix: true }).assistantPrefix).toBe(true)
+      expect(hostileMockProvider('a', {}, { assistantPrefix: true }).assistantPrefix).toBe(true)
+      const error = configErrorOf(() =>
+        mockProvider('a', {}, { assistantPrefix: 'yes' as unknown as boolean }),
+      )
+      expect(error.path).toBe('mockProvider("a").options.assistantPrefix')
+    })
+
+    it('is handed an interrupted answer to continue, and records the prefix it was sent', async () => {
+      const a = mockProvider('a', { m: [{ stream: ['Hel', 'lo, '], end: { fail: 'network' } }] })
+      const b = mockProvider('b', { n: [{ stream: ['world.'] }] }, { assistantPrefix: true })
+      const client = createClient({ providers: [a, b], retries: 0, health: { cooldownMs: 0 } })
+      const stream = client.stream(
+        { model: 'a/m', messages: [{ role: 'user', content: 'hi' }] },
+        { fallbacks: ['b/n'], midStream: 'continue' },
+      )
+      let text = ''
+      for await (const event of stream) if (event.type === 'text') text += event.text
+      const response = await stream.response
+      expect(text).toBe('Hello, world.')
+      expect(response.text).toBe('Hello, world.')
+      expect(b.calls[0]?.request.messages).toEqual([
+        { role: 'user', content: 'hi' },
+        { role: 'assistant', content: 'Hello, ' },
+      ])
+    })
+
+    it('is passed over for continuation without it, with the reason in the trace', async () => {
+      const a = mockProvider('a', { m: [{ stream: ['Hel', 'lo, '], end: { fail: 'network' } }] })
+      const b = mockProvider('b', { n: [{ stream: ['world.'] }] })
+      const client = createClient({ providers: [a, b], retries: 0, health: { cooldownMs: 0 } })
+      const stream = client.stream(
+        { model: 'a/m', messages: [{ role: 'user', content: 'hi' }] },
+        { fallbacks: ['b/n'], midStream: 'continue' },
+      )
+      const error = await rejectionOf(stream.response)
+      expect(isUnderstudyError(error, 'stream_interrupted')).toBe(true)
+      expect((error as UnderstudyError).partial?.text).toBe('Hello, ')
+      expect(b.calls).toHaveLength(0)
+      expect((error as UnderstudyError).attempts.at(-1)).toMatchObject({
+        target: 'b/n',
+        outcome: 'skipped',
+        error: { kind: 'unsupported', message: expect.stringMatching(/assistant prefix/) },
+      })
+    })
+  })
+
+  describe('closing a stream under a pending read', () => {
+    it('settles a read waiting for its first token with kind aborted at once when the context aborts, clearing its timer', async () => {
+      const clock = fakeClock()
+      const controller = new AbortController()
+      const a = mockProvider('a', { m: [{ stream: ['late'], delayMs: 60_000 }] }, { clock })
+      const read = a
+        .stream(request, contextOf({ signal: controller.signal }))
+        [Symbol.asyncIterator]()
+        .next()
+      expect(await stateOf(read)).toBe('pending')
+      controller.abort()
+      expect(await stateOf(read)).toBe('rejected')
+      expect(isUnderstudyError(await rejectionOf(read), 'aborted')).toBe(true)
+      expect(clock.pending()).toBe(0)
+      expect(clock.now()).toBe(0)
+    })
+
+    it('ends a read hanging until abort at once on return(), before any abort', async () => {
+      const a = mockProvider('a', { m: [{ hang: true }] })
+      const iterator = a.stream(request, contextOf())[Symbol.asyncIterator]()
+      const read = iterator.next()
+      expect(await stateOf(read)).toBe('pending')
+      await iterator.return?.()
+      expect(await stateOf(read)).toBe('fulfilled')
+      expect(await read).toEqual({ done: true, value: undefined })
+      expect(a.calls[0]).toMatchObject({ returnedEarly: true, aborted: false })
+    })
+
+    it("is closed by core's client when a hedge is lost: the loser's read settles and its signal aborts", async () => {
+      const clock = fakeClock()
+      const a = mockProvider('a', { m: [{ hang: true }] }, { clock })
+      const b = mockProvider('b', { n: [{ stream: ['fast'] }] }, { clock })
+      const client = createClient({
+        providers: [a, b],
+        clock,
+        retries: 0,
+        health: { cooldownMs: 0 },
+      })
+      const stream = client.stream(
+        { model: 'a/m', messages: [{ role: 'user', content: 'hi' }] },
+        { fallbacks: ['b/n'], hedgeAfterMs: 100 },
+      )
+      const result = await clock.settle(stream.response)
+      expect(result.status === 'fulfilled' && result.value.text).toBe('fast')
+      expect(a.calls[0]).toMatchObject({ aborted: true, returnedEarly: true })
+      expect(result.status === 'fulfilled' && result.value.attempts).toMatchObject([
+        { target: 'a/m', outcome: 'hedged' },
+        { target: 'b/n', outcome: 'ok' },
+      ])
+      expect(clock.pending()).toBe(0)
+    })
+  })
+
   it('defaults to the system clock for delays', async () => {
     const a = mockProvider('a', { m: [{ ok: 'real', delayMs: 1 }] })
     expect((await a.complete(request, contextOf())).text).toBe('real')

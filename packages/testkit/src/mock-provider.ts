@@ -23,6 +23,14 @@ export interface MockProviderOptions {
    * @default false
    */
   readonly hostile?: boolean
+  /**
+   * Declare `assistantPrefix: true`: the provider continues a request whose
+   * last message is the assistant's, so a stream with `midStream:
+   * 'continue'` may hand it an interrupted answer. The mock plays its script
+   * either way; read the prefix it was sent in `calls[n].request.messages`.
+   * @default false
+   */
+  readonly assistantPrefix?: boolean
 }
 
 /** One call a mock provider received. */
@@ -81,6 +89,7 @@ export function mockProvider(
   const steps = checkMockScripts(scripts, `${where}.scripts`)
   const clock = checkClock(options.clock, `${where}.options.clock`)
   const hostile = options.hostile === true
+  const assistantPrefix = checkFlag(options.assistantPrefix, `${where}.options.assistantPrefix`)
   const calls: RecordedCall[] = []
   const counts = new Map<string, number>()
 
@@ -115,6 +124,7 @@ export function mockProvider(
 
   return {
     id,
+    ...(assistantPrefix && { assistantPrefix }),
     calls,
     async complete(request, context) {
       const play = begin(request, context, 'complete')
@@ -158,6 +168,11 @@ export function hostileMockProvider(
 interface RecordedCall extends MockCall {
   aborted: boolean
   returnedEarly: boolean
+}
+
+function checkFlag(value: unknown, path: string): boolean {
+  if (value === undefined || typeof value === 'boolean') return value === true
+  throw new ConfigError({ path, message: 'expected a boolean' })
 }
 
 function checkClock(clock: unknown, path: string): Clock {

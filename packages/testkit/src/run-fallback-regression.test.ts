@@ -3,6 +3,7 @@ import {
   type ChatRequest,
   type ChatResponse,
   createClient,
+  type StreamEvent,
   type Target,
   type TargetObject,
 } from '@understudy/core'
@@ -12,6 +13,7 @@ import {
   type RegressionClient,
   RegressionFailure,
   type RegressionSetup,
+  type RegressionStream,
   runFallbackRegression,
 } from './run-fallback-regression.js'
 import { mockUpstream } from './upstream.js'
@@ -21,9 +23,9 @@ const request: ChatRequest = { model: 'acme/large', messages: [{ role: 'user', c
 /** A chain whose primary is down, over a client built by `wrap` around core's. */
 function chain(
   wrap: (client: RegressionClient) => RegressionClient = (client) => client,
+  backup = mockProvider('backup'),
 ): RegressionSetup {
   const acme = mockProvider('acme', { large: [{ fail: 'overloaded', status: 503 }] })
-  const backup = mockProvider('backup')
   const client = createClient({ providers: [acme, backup], retries: 0, health: { cooldownMs: 0 } })
   return {
     client: wrap(client),
@@ -189,6 +191,166 @@ describe('runFallbackRegression', () => {
       expect(
         problems.some((problem) => / was served by backup\/tiny, not backup\/small$/.test(problem)),
       ).toBe(true)
+    })
+  })
+})
+
+/** A client whose `stream()` hands the caller `events(inner events)` instead of core's own. */
+function rewritingStream(
+  events: (
+    inner: AsyncIterable<StreamEvent>,
+    request: ChatRequest,
+  ) => AsyncGenerator<StreamEvent, void, undefined>,
+) {
+  return (client: RegressionClient): RegressionClient => ({
+    complete: (request, options) => client.complete(request, options),
+    stream(request, options): RegressionStream {
+      const inner = (client.stream as NonNullable<RegressionClient['stream']>)(request, options)
+      return {
+        // A getter: reading core's `response` drives the stream unless a loop starts in the same tick.
+        get response() {
+          return inner.response
+        },
+        [Symbol.asyncIterator]: () => events(inner, request),
+      }
+    },
+  })
+}
+
+describe('runFallbackRegression via stream()', () => {
+  it('passes core’s client: every streamed call served by the fallback with its own key and headers', async () => {
+    const backup = mockProvider('backup')
+    const report = await runFallbackRegression(chain(undefined, backup), {
+      sequentialCalls: 3,
+      concurrentCalls: 8,
+      via: 'stream',
+    })
+    expect(report).toEqual({
+      calls: 11,
+      requests: { 'acme/large': 11, 'backup/small': 11, 'backup/tiny': 0 },
+    })
+    expect(backup.calls.every((call) => call.method === 'stream')).toBe(true)
+  })
+
+  it('makes every call through both complete() and stream() with via both', async () => {
+    const backup = mockProvider('backup')
+    const report = await runFallbackRegression(chain(undefined, backup), {
+      sequentialCalls: 2,
+      concurrentCalls: 4,
+      via: 'both',
+    })
+    expect(report.calls).toBe(12)
+    expect(backup.calls.filter((call) => call.method === 'stream')).toHaveLength(6)
+    expect(backup.calls.filter((call) => call.method === 'complete')).toHaveLength(6)
+  })
+
+  it('refuses via stream for a client without stream()', async () => {
+    const completeOnly = (client: RegressionClient): RegressionClient => ({
+      complete: (request, options) => client.complete(request, options),
+    })
+    const problems = await problemsOf(runFallbackRegression(chain(completeOnly), { via: 'stream' }))
+    expect(problems).toEqual(["via 'stream' needs a client with stream(); this one has none"])
+  })
+
+  describe('fails a client that', () => {
+    it('writes the fallback array in stream() (frozen: the write fails the call)', async () => {
+      const popsModel = (client: RegressionClient): RegressionClient => ({
+        complete: (request, options) => client.complete(request, options),
+        stream(request, options) {
+          for (const target of options?.fallbacks ?? []) {
+            if (typeof target !== 'string') delete (target as { model?: string }).model
+          }
+          return (client.stream as NonNullable<RegressionClient['stream']>)(request, options)
+        },
+      })
+      const problems = await problemsOf(
+        runFallbackRegression(chain(popsModel), {
+          sequentialCalls: 1,
+          concurrentCalls: 0,
+          via: 'stream',
+        }),
+      )
+      expect(problems[0]).toMatch(/^sequential call 1 failed: Cannot delete property 'model'/)
+    })
+
+    it('announces a target before its first content: a start for the failed primary', async () => {
+      const announcesEarly = rewritingStream(async function* (inner, request) {
+        yield { type: 'start', target: request.model, provider: 'acme', model: 'large' }
+        yield* inner
+      })
+      const problems = await problemsOf(
+        runFallbackRegression(chain(announcesEarly), {
+          sequentialCalls: 1,
+          concurrentCalls: 0,
+          via: 'stream',
+        }),
+      )
+      expect(problems).toEqual([
+        'sequential call 1 sent 2 start events, not one',
+        'sequential call 1 sent a start event for acme/large, not backup/small',
+      ])
+    })
+
+    it('hands the caller text twice: the streamed text differs from response.text', async () => {
+      const repeats = rewritingStream(async function* (inner) {
+        for await (const event of inner) {
+          yield event
+          if (event.type === 'text') yield event
+        }
+      })
+      const problems = await problemsOf(
+        runFallbackRegression(chain(repeats), {
+          sequentialCalls: 1,
+          concurrentCalls: 0,
+          via: 'stream',
+        }),
+      )
+      expect(problems).toEqual([
+        'sequential call 1 streamed "backup/small okbackup/small ok", but its response.text is "backup/small ok"',
+      ])
+    })
+
+    it('sends content before its start, and ends without a finish', async () => {
+      const reorders = rewritingStream(async function* (inner) {
+        const events: StreamEvent[] = []
+        for await (const event of inner) if (event.type !== 'finish') events.push(event)
+        yield* events.reverse()
+      })
+      const problems = await problemsOf(
+        runFallbackRegression(chain(reorders), {
+          sequentialCalls: 1,
+          concurrentCalls: 0,
+          via: 'stream',
+        }),
+      )
+      expect(problems).toEqual([
+        'sequential call 1 sent text before its start event',
+        'sequential call 1 did not end with a finish event',
+      ])
+    })
+
+    it('sends the primary’s key to a fallback from stream(), in concurrent calls', async () => {
+      const leaksKey = (client: RegressionClient): RegressionClient => ({
+        complete: (request, options) => client.complete(request, options),
+        stream: (request, options) =>
+          (client.stream as NonNullable<RegressionClient['stream']>)(request, {
+            ...options,
+            fallbacks: (options?.fallbacks ?? []).map((target) =>
+              typeof target === 'string' ? target : { ...target, apiKey: options?.apiKey ?? '' },
+            ),
+          }),
+      })
+      const problems = await problemsOf(
+        runFallbackRegression(chain(leaksKey), {
+          sequentialCalls: 0,
+          concurrentCalls: 4,
+          via: 'both',
+        }),
+      )
+      expect(problems).toContain(
+        '8 concurrent calls: backup/small received a request without its own key',
+      )
+      expect(problems).toContain('8 concurrent calls: backup/small received the key of acme/large')
     })
   })
 })

@@ -1,11 +1,22 @@
-import type { CallOptions, ChatRequest, ChatResponse, Target } from '@understudy/core'
+import type { CallOptions, ChatRequest, ChatResponse, StreamEvent, Target } from '@understudy/core'
 import { deepFreeze } from './deep-freeze.js'
 import { modelOf, type ObservedRequest, type Upstream } from './upstream.js'
+
+/** A stream as the regression suite reads it: core's `ChatStream` is one. */
+export interface RegressionStream extends AsyncIterable<StreamEvent> {
+  /** The final response, once the events have ended. */
+  readonly response: Promise<ChatResponse>
+}
 
 /** A client as the regression suite calls it. */
 export interface RegressionClient {
   complete(request: ChatRequest, options?: CallOptions): Promise<ChatResponse>
+  /** Optional: without it, only the `complete()` calls run. */
+  stream?(request: ChatRequest, options?: CallOptions): RegressionStream
 }
+
+/** Which of the client's calls the suite makes: `complete()`, `stream()`, or each of them. */
+export type RegressionVia = 'complete' | 'stream' | 'both'
 
 /** Everything one run of the regression suite needs; built fresh by `setup` for each run. */
 export interface RegressionSetup {
@@ -38,6 +49,15 @@ export interface RegressionOptions {
    * @default true
    */
   readonly freeze?: boolean
+  /**
+   * Which calls to make. `'stream'` reads every call through `stream()` to its
+   * end and also checks what the caller saw: exactly one `start` event, first,
+   * naming `servedBy`; streamed text equal to `response.text`; a `finish`
+   * last. `'both'` makes each call once through each, concurrent ones all in
+   * flight together. The client must have `stream` for `'stream'` and `'both'`.
+   * @default 'complete'
+   */
+  readonly via?: RegressionVia
 }
 
 /** What a run of the suite saw. */
@@ -61,33 +81,81 @@ export class RegressionFailure extends Error {
 
 /**
  * Runs the fallback regression suite once, outside any test framework: one
- * fallback array reused across sequential and then concurrent calls. After
- * every call it checks that the array equals its snapshot, that the call was
- * served by `servedBy`, and that every request each upstream received carried
- * its own key and headers and never another upstream's. Resolves with a report
- * or rejects with a {@link RegressionFailure} listing every problem.
+ * fallback array reused across sequential and then concurrent calls, made
+ * through `complete()`, `stream()` or both (`options.via`). After every call
+ * it checks that the array equals its snapshot, that the call was served by
+ * `servedBy`, and that every request each upstream received carried its own
+ * key and headers and never another upstream's; a streamed call must also
+ * show the caller one `start` (the serving target's) and text equal to its
+ * `response.text`. Resolves with a report or rejects with a
+ * {@link RegressionFailure} listing every problem.
  */
 export async function runFallbackRegression(
   setup: RegressionSetup,
   options: RegressionOptions = {},
 ): Promise<RegressionReport> {
-  const { sequentialCalls = 5, concurrentCalls = 16, freeze = true } = options
+  const { sequentialCalls = 5, concurrentCalls = 16, freeze = true, via = 'complete' } = options
+  const { client } = setup
+  if (via !== 'complete' && client.stream === undefined) {
+    await setup.close?.()
+    throw new RegressionFailure([`via '${via}' needs a client with stream(); this one has none`])
+  }
+  const apis: readonly ('complete' | 'stream')[] = via === 'both' ? ['complete', 'stream'] : [via]
   const problems: string[] = []
   const snapshot = JSON.stringify(setup.fallbacks)
   const fallbacks = freeze ? deepFreeze(setup.fallbacks) : setup.fallbacks
   const seen = new Map<Upstream, number>(setup.upstreams.map((upstream) => [upstream, 0]))
   let calls = 0
 
-  const call = async (label: string): Promise<void> => {
+  const call = async (label: string, api: 'complete' | 'stream'): Promise<void> => {
     calls += 1
+    const shown = via === 'both' ? `${label} (${api})` : label
     try {
-      const response = await setup.client.complete(setup.request, { ...setup.options, fallbacks })
+      const response =
+        api === 'complete'
+          ? await client.complete(setup.request, { ...setup.options, fallbacks })
+          : await streamCall(shown, { ...setup.options, fallbacks })
       if (response.target !== setup.servedBy) {
-        problems.push(`${label} was served by ${response.target}, not ${setup.servedBy}`)
+        problems.push(`${shown} was served by ${response.target}, not ${setup.servedBy}`)
       }
     } catch (error) {
-      problems.push(`${label} failed: ${describeError(error)}`)
+      problems.push(`${shown} failed: ${describeError(error)}`)
     }
+  }
+
+  /** Reads one stream to its end; checks what the caller saw against its response. */
+  const streamCall = async (label: string, callOptions: CallOptions): Promise<ChatResponse> => {
+    const stream = (client.stream as NonNullable<RegressionClient['stream']>)(
+      setup.request,
+      callOptions,
+    )
+    const events: StreamEvent[] = []
+    for await (const event of stream) events.push(event)
+    const response = await stream.response
+    const before = events.findIndex((event) => event.type === 'start')
+    if (before !== 0) {
+      const first = events[0]?.type ?? 'nothing'
+      problems.push(
+        before === -1
+          ? `${label} sent no start event`
+          : `${label} sent ${first} before its start event`,
+      )
+    }
+    const starts = events.filter((event) => event.type === 'start')
+    if (starts.length > 1) problems.push(`${label} sent ${starts.length} start events, not one`)
+    for (const start of starts) {
+      if (start.target !== setup.servedBy)
+        problems.push(`${label} sent a start event for ${start.target}, not ${setup.servedBy}`)
+    }
+    const text = events.map((event) => (event.type === 'text' ? event.text : '')).join('')
+    if (text !== response.text) {
+      problems.push(
+        `${label} streamed ${JSON.stringify(text)}, but its response.text is ${JSON.stringify(response.text)}`,
+      )
+    }
+    const last = events[events.length - 1]
+    if (last?.type !== 'finish') problems.push(`${label} did not end with a finish event`)
+    return response
   }
 
   const check = (label: string): void => {
@@ -107,13 +175,17 @@ export async function runFallbackRegression(
 
   try {
     for (let i = 1; i <= sequentialCalls; i++) {
-      await call(`sequential call ${i}`)
-      check(`sequential call ${i}`)
+      for (const api of apis) {
+        await call(`sequential call ${i}`, api)
+        check(via === 'both' ? `sequential call ${i} (${api})` : `sequential call ${i}`)
+      }
     }
     await Promise.all(
-      Array.from({ length: concurrentCalls }, (_, i) => call(`concurrent call ${i + 1}`)),
+      apis.flatMap((api) =>
+        Array.from({ length: concurrentCalls }, (_, i) => call(`concurrent call ${i + 1}`, api)),
+      ),
     )
-    check(`${concurrentCalls} concurrent calls`)
+    check(`${concurrentCalls * apis.length} concurrent calls`)
     const served = setup.upstreams.find((upstream) => upstream.target === setup.servedBy)
     if (served === undefined) problems.push(`no upstream serves ${setup.servedBy}`)
     else if ((seen.get(served) ?? 0) < calls) {

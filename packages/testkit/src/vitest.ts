@@ -1,6 +1,7 @@
 /** @module The testkit's suites as Vitest tests: call them inside a test file. */
 import { describe, it } from 'vitest'
 import { type ConformanceSetup, providerConformanceChecks } from './run-provider-conformance.js'
+import { type StreamFallbackSetup, streamFallbackChecks } from './run-stream-fallback.js'
 import {
   type RegressionOptions,
   type RegressionSetup,
@@ -9,11 +10,16 @@ import {
 
 /**
  * Registers the fallback regression suite as Vitest tests. `setup` builds a
- * fresh client, chain and upstreams for each test; the primary must fail.
- * Three tests: sequential calls over a frozen fallback array, concurrent
- * calls over it, and sequential calls over an unfrozen one (what an
- * application does), each checking the array, the serving target and where
- * every credential went.
+ * fresh client, chain and upstreams for each test; the primary must fail
+ * before its first content. Three tests: sequential calls over a frozen
+ * fallback array, concurrent calls over it, and sequential calls over an
+ * unfrozen one (what an application does), each checking the array, the
+ * serving target and where every credential went.
+ *
+ * Each call is made through `complete()` and, when the client has `stream`,
+ * through `stream()` too (concurrent ones all in flight together), a streamed
+ * call also showing the caller one `start` for the serving target and text
+ * equal to its `response.text`. `options.via` picks the calls instead.
  *
  * @example
  * fallbackRegressionSuite('my client', async () => {
@@ -33,15 +39,20 @@ export function fallbackRegressionSuite(
   setup: () => RegressionSetup | Promise<RegressionSetup>,
   options: RegressionOptions = {},
 ): void {
+  const run = async (overrides: RegressionOptions): Promise<void> => {
+    const built = await setup()
+    const via = options.via ?? (built.client.stream === undefined ? 'complete' : 'both')
+    await runFallbackRegression(built, { ...options, via, ...overrides })
+  }
   describe(`fallback regression: ${name}`, () => {
     it('serves sequential calls over one frozen fallback array from the right target, each with its own credentials', async () => {
-      await runFallbackRegression(await setup(), { ...options, concurrentCalls: 0 })
+      await run({ concurrentCalls: 0 })
     })
     it('serves concurrent calls over one frozen fallback array from the right target, each with its own credentials', async () => {
-      await runFallbackRegression(await setup(), { ...options, sequentialCalls: 0 })
+      await run({ sequentialCalls: 0 })
     })
     it('leaves an unfrozen fallback array as it was, call after call', async () => {
-      await runFallbackRegression(await setup(), { ...options, concurrentCalls: 0, freeze: false })
+      await run({ concurrentCalls: 0, freeze: false })
     })
   })
 }
@@ -62,5 +73,28 @@ export function fallbackRegressionSuite(
 export function providerConformanceSuite(name: string, setup: ConformanceSetup): void {
   describe(`provider conformance: ${name}`, () => {
     for (const check of providerConformanceChecks(setup)) it(check.name, check.run)
+  })
+}
+
+/**
+ * Registers the streaming-with-fallbacks suite as Vitest tests, one per
+ * check: `client.stream()` with `setup`'s provider as primary and fallback,
+ * over real sockets to its dialect's fake server. Every failure before the
+ * first content falls back unseen; every failure after it ends the stream
+ * with the delivered `partial`; abort, `break` and a lost hedge close the
+ * upstream connection; continuation is handed on or refused as the
+ * provider's `assistantPrefix` says; no timer or open response is left.
+ * Written once for every dialect: run it for each provider.
+ *
+ * @example
+ * streamFallbackSuite('openai()', {
+ *   provider: ({ baseURL, apiKey }) => openai({ baseURL, apiKey }),
+ *   startServer: startFakeOpenAI,
+ *   baseURL: (server) => `${server.url}/v1`,
+ * })
+ */
+export function streamFallbackSuite(name: string, setup: StreamFallbackSetup): void {
+  describe(`streaming with fallbacks: ${name}`, () => {
+    for (const check of streamFallbackChecks(setup)) it(check.name, check.run)
   })
 }
