@@ -14,7 +14,8 @@ export interface ChatStream extends AsyncIterable<StreamEvent> {
   /**
    * The final response (text, tool calls, usage, finish reason, `attempts`),
    * when the stream has ended; rejects with the same error as the iteration.
-   * Awaiting it without iterating reads the stream to its end.
+   * Awaiting it without iterating reads the stream to its end; taking it
+   * without awaiting it reads nothing.
    */
   readonly response: Promise<ChatResponse>
 }
@@ -30,13 +31,13 @@ class CallStream implements ChatStream {
 
   constructor(call: StreamCall) {
     this.#call = call
+    // Awaiting `response` reads the stream, unless a loop reads it: the read
+    // starts a microtask after the first wait, so `Promise.all([stream.response,
+    // loop(stream)])` leaves the events to the loop.
+    call.response.onFirstAwait(() => queueMicrotask(() => this.#drive()))
   }
 
   get response(): Promise<ChatResponse> {
-    // Read on the next microtask rather than at once, so that taking
-    // `response` and then starting a loop in the same tick leaves the events
-    // to the loop.
-    if (this.#reader === 'none') queueMicrotask(() => this.#drive())
     return this.#call.response
   }
 

@@ -317,6 +317,30 @@ describe('client.stream, the stream object', () => {
     expect(() => stream[Symbol.asyncIterator]()).toThrow(TypeError)
   })
 
+  it('reads nothing when response is only taken, so a loop started later gets every event', async () => {
+    const { client, read, a } = streamSetup({ a: { m1: [{ chunks: ['x', 'y'] }] } })
+    const stream = client.stream(request)
+    const taken = stream.response
+    await new Promise((resolve) => setTimeout(resolve, 0))
+    expect(a.streams).toHaveLength(0)
+    const result = await read(stream)
+    expect(result.text).toBe('xy')
+    expect((await taken).text).toBe('xy')
+  })
+
+  it('leaves the events to a loop started in the same tick as response was awaited', async () => {
+    const { client, clock } = streamSetup({ a: { m1: [{ chunks: ['x', 'y'] }] } })
+    const stream = client.stream(request)
+    const texts: string[] = []
+    const loop = async (): Promise<void> => {
+      for await (const event of stream) if (event.type === 'text') texts.push(event.text)
+    }
+    const { settle } = await import('./test-support/settle.js')
+    const both = await settle(clock, Promise.all([stream.response, loop()]))
+    expect(both.status).toBe('fulfilled')
+    expect(texts).toEqual(['x', 'y'])
+  })
+
   it('leaves the events to a loop started in the same tick as response was taken', async () => {
     const { client, read } = streamSetup({ a: { m1: [{ chunks: ['x', 'y'] }] } })
     const stream = client.stream(request)

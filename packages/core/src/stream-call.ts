@@ -1,3 +1,4 @@
+import { AwaitedPromise, markHandled } from './awaited-promise.js'
 import type { PlanEntry } from './build-plan.js'
 import { abortedError, allFailed, withAttempts } from './call-errors.js'
 import { readCooldowns, recordHealth } from './call-health.js'
@@ -56,22 +57,22 @@ export class StreamCall {
   #reading: Promise<IteratorResult<StreamEvent>> | undefined
   #end: { readonly error?: UnderstudyError; delivered: boolean } | undefined
   #wake: (() => void) | undefined
-  readonly #response: Promise<ChatResponse>
+  readonly #response: AwaitedPromise<ChatResponse>
   #resolve!: (response: ChatResponse) => void
   #reject!: (error: UnderstudyError) => void
 
   constructor(request: ChatRequest, settings: StreamSettings) {
     this.#request = request
     this.#settings = settings
-    this.#response = new Promise<ChatResponse>((resolve, reject) => {
+    this.#response = new AwaitedPromise<ChatResponse>((resolve, reject) => {
       this.#resolve = resolve
       this.#reject = reject
     })
     // A caller who only iterates never reads `response`: its rejection must not go unhandled.
-    this.#response.then(undefined, ignore)
+    markHandled(this.#response)
   }
 
-  get response(): Promise<ChatResponse> {
+  get response(): AwaitedPromise<ChatResponse> {
     return this.#response
   }
 
@@ -690,8 +691,6 @@ function copyEvent(event: ProviderStreamEvent): StreamEvent {
       return event
   }
 }
-
-function ignore(): void {}
 
 function isAborted(signal: AbortSignal | undefined): boolean {
   return signal?.aborted === true
