@@ -193,6 +193,24 @@ describe('openaiCompatible', () => {
     expect(fake.requests[1]?.body).not.toHaveProperty('stream_options')
   })
 
+  it('declares assistantPrefix only when told, and then marks a final assistant message as prefix', async () => {
+    const fake = await server()
+    const baseURL = `${fake.url}/v1`
+    expect(openaiCompatible({ id: 'acme', baseURL, apiKey: 'k' }).assistantPrefix).toBeUndefined()
+    expect(deepseek().assistantPrefix).toBeUndefined()
+    expect(mistral().assistantPrefix).toBeUndefined()
+    const beta = deepseek({ baseURL, apiKey: 'k', assistantPrefix: true })
+    expect(beta.assistantPrefix).toBe(true)
+    const prefixed: ChatRequest = {
+      ...hi,
+      messages: [...hi.messages, { role: 'assistant', content: 'Hel' }],
+    }
+    await collect(beta.stream(prefixed, context()))
+    expect(fake.requests[0]?.body).toMatchObject({
+      messages: [{ role: 'user' }, { role: 'assistant', content: 'Hel', prefix: true }],
+    })
+  })
+
   it('puts maxTokens in the field maxTokensField names', async () => {
     const fake = await server()
     const baseURL = `${fake.url}/v1`

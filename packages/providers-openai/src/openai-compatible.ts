@@ -44,6 +44,17 @@ export interface OpenAICompatibleOptions {
    */
   readonly includeUsage?: boolean
   /**
+   * The server continues a final assistant message marked `prefix: true`
+   * instead of answering after it, and its answer does not repeat that
+   * prefix (DeepSeek's `/beta` endpoint). The provider then declares
+   * `assistantPrefix`, so a stream interrupted elsewhere can be continued
+   * here (`midStream: 'continue'`). Off in every preset: Mistral takes
+   * `prefix` but its answer starts with the prefix again, and DeepSeek takes
+   * it only on its beta base URL.
+   * @default false
+   */
+  readonly assistantPrefix?: boolean
+  /**
    * Where `maxTokens` goes. @default as `openai()`: `max_completion_tokens`
    * for OpenAI's reasoning and `gpt-5` model names, else `max_tokens`
    */
@@ -96,9 +107,13 @@ export function openaiCompatible(options: OpenAICompatibleOptions): Provider {
   const requestOptions = {
     includeUsage: options.includeUsage ?? true,
     providerId: id,
+    ...(options.assistantPrefix === true && { assistantPrefix: true }),
     ...(options.maxTokensField !== undefined && { maxTokensField: options.maxTokensField }),
   }
-  return defineProvider(
+  // Made once, not spread into a fresh object on every call.
+  const completeOptions = Object.freeze({ ...requestOptions, stream: false })
+  const streamOptions = Object.freeze({ ...requestOptions, stream: true })
+  const provider = defineProvider(
     {
       id,
       baseURL,
@@ -112,7 +127,7 @@ export function openaiCompatible(options: OpenAICompatibleOptions): Provider {
       // A copy: the caller's object may change later; this provider must not.
       headers: Object.freeze({ ...options.headers }),
       buildRequest: (request, { stream }) =>
-        buildOpenAIRequest(request, { stream, ...requestOptions }),
+        buildOpenAIRequest(request, stream ? streamOptions : completeOptions),
       parseResponse: parseOpenAIResponse,
       createStreamParser: createOpenAIStreamParser,
       readError: readOpenAIError,
@@ -122,12 +137,15 @@ export function openaiCompatible(options: OpenAICompatibleOptions): Provider {
       ...(options.fetch !== undefined && { fetch: options.fetch }),
     },
   )
+  return options.assistantPrefix === true
+    ? Object.freeze({ ...provider, assistantPrefix: true })
+    : provider
 }
 
 /** What a preset fixes: where the server is, its key variable, what it accepts. */
 type Preset = Pick<
   OpenAICompatibleOptions,
-  'id' | 'baseURL' | 'apiKeyEnv' | 'keyRequired' | 'includeUsage'
+  'id' | 'baseURL' | 'apiKeyEnv' | 'keyRequired' | 'includeUsage' | 'assistantPrefix'
 >
 
 function fromPreset(preset: Preset, options: OpenAICompatiblePresetOptions): Provider {

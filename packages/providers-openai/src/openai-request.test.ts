@@ -293,6 +293,31 @@ describe('buildOpenAIRequest', () => {
     expect('stream_options' in body).toBe(false)
   })
 
+  it('marks a final assistant message as a prefix to continue, when the server takes one', () => {
+    const messages = [
+      { role: 'user', content: 'Count to five' },
+      { role: 'assistant', content: 'One, two' },
+    ] as const
+    const marked = bodyOf({ messages }, { stream: true, includeUsage: true, assistantPrefix: true })
+    expect(marked.messages).toEqual([
+      { role: 'user', content: 'Count to five' },
+      { role: 'assistant', content: 'One, two', prefix: true },
+    ])
+    const plain = bodyOf({ messages }, { stream: true, includeUsage: true })
+    expect(plain.messages).toEqual(messages)
+  })
+
+  it('marks no prefix on a final assistant message with tool calls, nor on a final user message', () => {
+    const withCalls = [
+      { role: 'user', content: 'weather?' },
+      { role: 'assistant', content: '', toolCalls: [{ id: 'c1', name: 'get', arguments: '{}' }] },
+    ] as const
+    const options = { stream: false, includeUsage: true, assistantPrefix: true }
+    const last = (body: Record<string, unknown>): unknown => (body.messages as unknown[]).at(-1)
+    expect(last(bodyOf({ messages: withCalls }, options))).not.toHaveProperty('prefix')
+    expect(last(bodyOf({}, options))).not.toHaveProperty('prefix')
+  })
+
   it('sends no stream field for a completion', () => {
     const body = bodyOf({})
     expect('stream' in body).toBe(false)

@@ -31,6 +31,12 @@ export interface OpenAIRequestOptions {
    * @default 'openai'
    */
   readonly providerId?: string
+  /**
+   * Mark a final assistant message (without tool calls) `prefix: true`, so
+   * the server continues it rather than answering after it.
+   * @default false
+   */
+  readonly assistantPrefix?: boolean
 }
 
 /** A Chat Completions body under construction: a fresh object per attempt. */
@@ -78,7 +84,12 @@ export function buildOpenAIRequest(
   request: ChatRequest,
   options: OpenAIRequestOptions,
 ): HttpRequestSpec {
-  const body: Body = { model: request.model, messages: request.messages.map(toOpenAIMessage) }
+  const messages = request.messages.map(toOpenAIMessage)
+  if (options.assistantPrefix === true) {
+    const last = messages[messages.length - 1]
+    if (last?.role === 'assistant' && last.tool_calls === undefined) last.prefix = true
+  }
+  const body: Body = { model: request.model, messages }
   const tools = request.tools
   if (tools !== undefined && tools.length > 0) {
     body.tools = tools.map(toOpenAITool)

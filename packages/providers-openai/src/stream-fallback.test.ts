@@ -1,7 +1,7 @@
 import { startFakeOpenAI } from '@understudy/testkit'
 import { streamFallbackSuite } from '@understudy/testkit/vitest'
 import { azure } from './azure-provider.js'
-import { mistral } from './openai-compatible.js'
+import { mistral, openaiCompatible } from './openai-compatible.js'
 import { openai } from './openai-provider.js'
 
 // The dialect-wide streaming suite: `client.stream()` over real sockets to the
@@ -27,4 +27,13 @@ streamFallbackSuite('azure()', {
   startServer: startFakeOpenAI,
   // The endpoint is the origin: the provider adds `/openai/deployments/…`.
   baseURL: (server) => server.url,
+})
+
+// A server that continues an assistant prefix (DeepSeek's beta endpoint, a
+// vLLM gateway): continuation is handed to the fallback over real sockets.
+streamFallbackSuite('openaiCompatible({ assistantPrefix: true })', {
+  provider: ({ baseURL, apiKey }) =>
+    openaiCompatible({ id: 'prefixing', baseURL, apiKey, assistantPrefix: true }),
+  startServer: startFakeOpenAI,
+  baseURL: (server) => `${server.url}/v1`,
 })
