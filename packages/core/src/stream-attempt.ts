@@ -9,6 +9,12 @@ import { isContent } from './partial-output.js'
 import type { FinishEvent, ProviderStreamEvent } from './stream-event.js'
 import { toUnderstudyError } from './to-understudy-error.js'
 
+/** Whom one read of an attempt answers. */
+export interface ReadSink {
+  result(result: IteratorResult<ProviderStreamEvent>): void
+  failure(error: UnderstudyError): void
+}
+
 /** How an attempt's stream began: its first content, a finish without content, or a failure. */
 export type FirstRead =
   | { readonly type: 'content'; readonly event: ProviderStreamEvent }
@@ -51,12 +57,8 @@ export class StreamAttempt {
   /** Committed with a finite idle timeout: content times are noted. */
   #tracksIdle = false
   #lastContent = 0
-  #pending:
-    | {
-        resolve: (result: IteratorResult<ProviderStreamEvent>) => void
-        reject: (error: UnderstudyError) => void
-      }
-    | undefined
+  /** Whom the read in flight answers. */
+  #sink: ReadSink | undefined
   #waiting: (() => void) | undefined
   #stopped: UnderstudyError | undefined
 
@@ -107,7 +109,7 @@ export class StreamAttempt {
       )
       this.#iterator = iterable[Symbol.asyncIterator]()
       for (;;) {
-        const result = await this.#read()
+        const result = await this.next()
         if (result.done === true) {
           return this.#error(
             'incomplete',
@@ -138,15 +140,35 @@ export class StreamAttempt {
     this.#committed = true
     this.#tracksIdle = Number.isFinite(this.#settings.idleTimeoutMs)
     this.#lastContent = this.#settings.clock.now()
-    this.#arm(this.#idleDue())
+    const due = this.#idleDue()
+    // Without an idle timeout the limit is the deadline, often already armed: keep that timer.
+    if (due !== this.#due || this.#timer === undefined) this.#arm(due)
+  }
+
+  /** The next event, as a promise: for the reads before the commit point and after the finish. */
+  next(): Promise<IteratorResult<ProviderStreamEvent>> {
+    return new Promise((result, failure) => this.read({ result, failure }))
   }
 
   /**
-   * The next event after the commit. Rejects with an `UnderstudyError` when
-   * the attempt fails or is stopped; a failed read ends the attempt.
+   * Reads the next event and tells `sink`: its result, or the failure that
+   * ends the attempt (its own, or {@link stop}'s reason). No promise is made
+   * here: after the commit point this runs once per chunk, and the caller's
+   * own promise is the only one the engine adds.
    */
-  next(): Promise<IteratorResult<ProviderStreamEvent>> {
-    return this.#read()
+  read(sink: ReadSink): void {
+    if (this.#stopped !== undefined) {
+      sink.failure(this.#stopped)
+      return
+    }
+    this.#sink = sink
+    try {
+      ;(this.#iterator as AsyncIterator<ProviderStreamEvent>)
+        .next()
+        .then(this.#onRead, this.#onReadFailure)
+    } catch (thrown) {
+      this.#onReadFailure(thrown)
+    }
   }
 
   /**
@@ -160,9 +182,9 @@ export class StreamAttempt {
     this.#disarm()
     this.#waiting?.()
     this.#context?.abort(reason)
-    const pending = this.#pending
-    this.#pending = undefined
-    pending?.reject(reason)
+    const sink = this.#sink
+    this.#sink = undefined
+    sink?.failure(reason)
     const iterator = this.#iterator
     if (iterator?.return === undefined) return
     try {
@@ -181,43 +203,43 @@ export class StreamAttempt {
     this.#disarm()
   }
 
-  #read(): Promise<IteratorResult<ProviderStreamEvent>> {
-    if (this.#stopped !== undefined) return Promise.reject(this.#stopped)
-    const iterator = this.#iterator as AsyncIterator<ProviderStreamEvent>
-    return new Promise((resolve, reject) => {
-      const pending = { resolve, reject }
-      this.#pending = pending
-      const settle = (thrown: unknown, result?: unknown): void => {
-        if (this.#pending !== pending) return
-        this.#pending = undefined
-        if (thrown === undefined && isIteratorResult(result)) {
-          if (this.#tracksIdle && result.done !== true && isContent(result.value)) {
-            this.#lastContent = this.#settings.clock.now()
-          }
-          resolve(result)
-          return
-        }
-        const error =
-          thrown === undefined
-            ? new UnderstudyError({
-                kind: 'unknown',
-                message: `${this.entry.target} yielded a value that is not an iterator result`,
-                ...this.#origin,
-              })
-            : toUnderstudyError(thrown, this.#origin, this.#settings.secrets)
-        // A failed read ends the attempt: its timer goes, and its connection closes.
-        this.stop(error)
-        reject(error)
-      }
-      try {
-        iterator.next().then(
-          (result) => settle(undefined, result),
-          (thrown: unknown) => settle(thrown ?? new Error('rejected with nothing')),
-        )
-      } catch (thrown) {
-        settle(thrown ?? new Error('threw nothing'))
-      }
-    })
+  readonly #onRead = (result: unknown): void => {
+    const sink = this.#sink
+    if (sink === undefined) return
+    if (!isIteratorResult(result)) {
+      this.#failRead(
+        new UnderstudyError({
+          kind: 'unknown',
+          message: `${this.entry.target} yielded a value that is not an iterator result`,
+          ...this.#origin,
+        }),
+      )
+      return
+    }
+    this.#sink = undefined
+    if (this.#tracksIdle && result.done !== true && isContent(result.value)) {
+      this.#lastContent = this.#settings.clock.now()
+    }
+    sink.result(result)
+  }
+
+  readonly #onReadFailure = (thrown: unknown): void => {
+    if (this.#sink === undefined) return
+    this.#failRead(
+      toUnderstudyError(
+        thrown ?? new Error('rejected with nothing'),
+        this.#origin,
+        this.#settings.secrets,
+      ),
+    )
+  }
+
+  /** A failed read ends the attempt: its timer goes, its connection closes, the read rejects. */
+  #failRead(error: UnderstudyError): void {
+    const sink = this.#sink
+    this.#sink = undefined
+    this.stop(error)
+    sink?.failure(error)
   }
 
   /** Waits `ms` on the clock; `false` when stopped first. */

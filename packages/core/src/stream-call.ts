@@ -4,7 +4,7 @@ import { abortedError, allFailed, withAttempts } from './call-errors.js'
 import { readCooldowns, recordHealth } from './call-health.js'
 import type { StreamSettings } from './call-settings.js'
 import { announce, record, skippedAttempt } from './call-trace.js'
-import type { ChatRequest } from './chat-request.js'
+import type { ChatRequest, ToolCall } from './chat-request.js'
 import type { ChatResponse, Usage } from './chat-response.js'
 import { continuationRequest } from './continuation.js'
 import {
@@ -20,7 +20,7 @@ import { emitHook, isThenable } from './emit-hook.js'
 import { PartialBuilder, isContent } from './partial-output.js'
 import { countsAgainstHealth, type Policy } from './policy.js'
 import type { FinishEvent, ProviderStreamEvent, StreamEvent } from './stream-event.js'
-import { type FirstRead, StreamAttempt } from './stream-attempt.js'
+import { type FirstRead, type ReadSink, StreamAttempt } from './stream-attempt.js'
 
 /** An attempt that produced content first (or finished without any), and how it began. */
 interface Winner {
@@ -53,6 +53,8 @@ export class StreamCall {
   /** The first error that interrupted the stream after its commit point, when continuing. */
   #interruption: UnderstudyError | undefined
   #started = false
+  /** Resolves the caller's read in progress. */
+  #answer: ((read: Read) => void) | undefined
   /** The caller's read in progress, if any. */
   #reading: Promise<IteratorResult<StreamEvent>> | undefined
   #end: { readonly error?: UnderstudyError; delivered: boolean } | undefined
@@ -107,25 +109,40 @@ export class StreamCall {
   }
 
   #pullEvent(): Promise<IteratorResult<StreamEvent>> {
-    return (this.#winner as StreamAttempt).next().then(this.#onResult, this.#onReadError)
+    return new Promise(this.#startPull)
   }
 
-  readonly #onResult = (
-    result: IteratorResult<ProviderStreamEvent>,
-  ): IteratorResult<StreamEvent> | Promise<IteratorResult<StreamEvent>> => {
-    if (result.done === true) return this.#after(this.#endedEarly())
-    const event = result.value
-    if (isContent(event)) {
-      this.#partial.add(event)
-      this.#reading = undefined
-      return { done: false, value: copyEvent(event) }
-    }
-    if (event.type !== 'finish') return this.#pullEvent()
-    return this.#after(this.#finish(this.#winner as StreamAttempt, event))
+  readonly #startPull = (resolve: (read: Read) => void): void => {
+    this.#answer = resolve
+    ;(this.#winner as StreamAttempt).read(this.#sink)
   }
 
-  readonly #onReadError = (error: unknown): Promise<IteratorResult<StreamEvent>> =>
-    this.#after(this.#afterInterruption(this.#winner as StreamAttempt, error as UnderstudyError))
+  /** Where the winner's reads land; one object for the whole call. */
+  readonly #sink: ReadSink = {
+    result: (result) => {
+      const answer = this.#answer as (read: Read) => void
+      if (result.done === true) {
+        answer(this.#after(this.#endedEarly()))
+        return
+      }
+      const event = result.value
+      if (isContent(event)) {
+        this.#partial.add(event)
+        this.#reading = undefined
+        answer({ done: false, value: copyEvent(event) })
+        return
+      }
+      if (event.type !== 'finish') {
+        ;(this.#winner as StreamAttempt).read(this.#sink)
+        return
+      }
+      answer(this.#after(this.#finish(this.#winner as StreamAttempt, event)))
+    },
+    failure: (error) => {
+      const answer = this.#answer as (read: Read) => void
+      answer(this.#after(this.#afterInterruption(this.#winner as StreamAttempt, error)))
+    },
+  }
 
   /** When `work` is done, the next queued event or the end; a failure of `work` ends the call. */
   #after(work: Promise<void>): Promise<IteratorResult<StreamEvent>> {
@@ -424,22 +441,25 @@ export class StreamCall {
     const text = this.#partial.text()
     const toolCalls = this.#partial.toolCalls()
     const reasoning = this.#partial.reasoning()
-    const response: ChatResponse = Object.freeze({
+    const message: { role: 'assistant'; content: string; toolCalls?: readonly ToolCall[] } = {
+      role: 'assistant',
+      content: text,
+    }
+    if (toolCalls.length > 0) message.toolCalls = toolCalls
+    // Field by field rather than spreads: this runs once per stream, on the hot path.
+    const response: Mutable<ChatResponse> = {
       text,
-      message: Object.freeze({
-        role: 'assistant',
-        content: text,
-        ...(toolCalls.length > 0 && { toolCalls }),
-      }),
+      message: Object.freeze(message),
       toolCalls,
-      ...(reasoning !== undefined && { reasoning }),
       finishReason: event.finishReason,
       usage,
       provider: winner.entry.provider.id,
       model: winner.entry.model,
       target: winner.entry.target,
       attempts: Object.freeze(this.#attempts.slice()),
-    })
+    }
+    if (reasoning !== undefined) response.reasoning = reasoning
+    Object.freeze(response)
     this.#end = { delivered: true }
     this.#queue.push(Object.freeze({ type: 'finish', finishReason: event.finishReason, usage }))
     this.#resolve(response)
@@ -659,6 +679,11 @@ export class StreamCall {
 
 /** Events a provider may send after its finish before its body ends; past that, the read stops. */
 const maxReadsAfterFinish = 8
+
+/** What a caller's read resolves with. */
+type Read = IteratorResult<StreamEvent> | Promise<IteratorResult<StreamEvent>>
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] }
 
 /** Kinds of failure after the commit point that continuation may mend: not the caller's own. */
 function isInterruption(kind: ErrorKind): boolean {
