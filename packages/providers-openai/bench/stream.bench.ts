@@ -1,0 +1,418 @@
+/**
+ * Understudy's streaming path (`client.stream()`, two fallbacks configured and
+ * unused) against the floor (a raw `undici.request` with a minimal SSE split
+ * and `JSON.parse` per event) and the official `openai` SDK's stream, all on
+ * the testkit's fake OpenAI server on loopback, in one run. The fake servers
+ * run in a child process, so their work is not billed to the client.
+ *
+ * Per row: CPU per stream (`process.cpuUsage` around sequential streams, and
+ * around streams with {@link concurrency} in flight), p50 latency (request to
+ * last event), and memory while reading a large stream slowly — live heap +
+ * external memory, measured after a `gc()` every {@link checkpointEvery}
+ * events, against the same stream read as fast as it comes. A row that
+ * buffered the upstream ahead of its reader would grow by about the body's
+ * size when read slowly; a control row that does buffer shows how that looks.
+ * Prints one table with ratios to the floor; asserts nothing.
+ */
+import { fork } from 'node:child_process'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { fileURLToPath } from 'node:url'
+import { createClient } from '@understudy/core'
+import OpenAI from 'openai'
+import { request } from 'undici'
+import { openai } from '../dist/index.js'
+
+/** Measured rounds (a warm-up round comes first and is thrown away); `BENCH_ROUNDS` overrides. */
+const rounds = Number(process.env.BENCH_ROUNDS ?? 4)
+/** Content chunks in the measured stream (plus the role chunk, the finish, the usage chunk and `[DONE]`). */
+const chunkCount = 50
+const sequentialStreams = 200
+const concurrency = 16
+const concurrentStreams = 480
+/** Streams before each CPU measure, so the row's own code is hot when its clock starts. */
+const warmupStreams = 40
+/** The paced stream: each event its own write, this many ms apart (as a model sends them). */
+const pacedDelayMs = 1
+const pacedStreams = 320
+/** The slow-reader stream: this many pieces of this many characters (about 4.3 MB of text). */
+const largeChunkCount = 520
+const largeChunkChars = 8192
+/** The slow reader waits this long after each event. */
+const slowReadMs = 2
+/** Live memory is measured (after a `gc()`) every this many events. */
+const checkpointEvery = 40
+
+const model = 'gpt-4o'
+const messages = [{ role: 'user' as const, content: 'Say hi.' }]
+const expectedChars = Array.from({ length: chunkCount }, (_, i) => ` word${i}`).join('').length
+const expectedLargeChars = largeChunkCount * largeChunkChars
+
+interface Servers {
+  readonly up: string
+  readonly backup: string
+  readonly paced: string
+  readonly large: string
+  readonly stop: () => void
+}
+
+/** Starts the fake servers in a child process; resolves with their URLs and a way to stop them. */
+async function startServers(): Promise<Servers> {
+  const testkit = fileURLToPath(import.meta.resolve('@understudy/testkit'))
+  const child = fork(
+    fileURLToPath(new URL('./stream-servers-process.mjs', import.meta.url)),
+    [
+      testkit,
+      String(chunkCount),
+      String(pacedDelayMs),
+      String(largeChunkCount),
+      String(largeChunkChars),
+    ],
+    { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
+  )
+  const urls = await new Promise<Omit<Servers, 'stop'>>((resolve, reject) => {
+    child.once('message', (message) => resolve(message as Omit<Servers, 'stop'>))
+    child.once('error', reject)
+    child.once('exit', (code) => reject(new Error(`the fake servers exited with ${code}`)))
+  })
+  return { ...urls, stop: () => child.kill() }
+}
+
+/** Called with each piece of text; the slow reader returns a promise, and the row waits for it. */
+type OnText = (text: string) => void | Promise<void>
+
+/** One way to read a stream: resolves with the characters of text it delivered. */
+type ReadStream = (origin: string, onText: OnText) => Promise<number>
+
+/** The shape of a `chat.completion.chunk` as far as the floor reads it. */
+interface FloorChunk {
+  readonly choices?: readonly { readonly delta?: { readonly content?: string | null } }[]
+}
+
+const requestBody = JSON.stringify({
+  model,
+  messages,
+  stream: true,
+  stream_options: { include_usage: true },
+})
+
+/** The floor: `undici.request`, split the body on blank lines, `JSON.parse` each `data:`. */
+async function readRaw(origin: string, onText: OnText): Promise<number> {
+  const response = await request(`${origin}/v1/chat/completions`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      accept: 'text/event-stream',
+      authorization: 'Bearer bench-key',
+    },
+    body: requestBody,
+  })
+  if (response.statusCode !== 200) {
+    await response.body.dump()
+    throw new Error(`HTTP ${response.statusCode}`)
+  }
+  response.body.setEncoding('utf8')
+  let chars = 0
+  let buffer = ''
+  for await (const piece of response.body as AsyncIterable<string>) {
+    buffer += piece
+    let start = 0
+    for (let end = buffer.indexOf('\n\n'); end !== -1; end = buffer.indexOf('\n\n', start)) {
+      const event = buffer.slice(start, end)
+      start = end + 2
+      if (!event.startsWith('data: ')) continue
+      const data = event.slice(6)
+      if (data === '[DONE]') continue
+      const content = (JSON.parse(data) as FloorChunk).choices?.[0]?.delta?.content
+      if (typeof content === 'string' && content !== '') {
+        chars += content.length
+        const waiting = onText(content)
+        if (waiting !== undefined) await waiting
+      }
+    }
+    buffer = buffer.slice(start)
+  }
+  return chars
+}
+
+/** The control of the memory check: reads the whole body first, then hands the events out. */
+async function readBuffered(origin: string, onText: OnText): Promise<number> {
+  const response = await request(`${origin}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: 'Bearer bench-key' },
+    body: requestBody,
+  })
+  const body = await response.body.text()
+  let chars = 0
+  for (const event of body.split('\n\n')) {
+    if (!event.startsWith('data: ') || event === 'data: [DONE]') continue
+    const content = (JSON.parse(event.slice(6)) as FloorChunk).choices?.[0]?.delta?.content
+    if (typeof content === 'string' && content !== '') {
+      chars += content.length
+      const waiting = onText(content)
+      if (waiting !== undefined) await waiting
+    }
+  }
+  return chars
+}
+
+const sdks = new Map<string, OpenAI>()
+/** The `openai` SDK's stream, retries off; one SDK client per origin, made once. */
+async function readSdk(origin: string, onText: OnText): Promise<number> {
+  let sdk = sdks.get(origin)
+  if (sdk === undefined) {
+    sdk = new OpenAI({ baseURL: `${origin}/v1`, apiKey: 'bench-key', maxRetries: 0 })
+    sdks.set(origin, sdk)
+  }
+  const stream = await sdk.chat.completions.create({
+    model,
+    messages,
+    stream: true,
+    stream_options: { include_usage: true },
+  })
+  let chars = 0
+  for await (const chunk of stream) {
+    const content = chunk.choices[0]?.delta?.content
+    if (typeof content === 'string' && content !== '') {
+      chars += content.length
+      const waiting = onText(content)
+      if (waiting !== undefined) await waiting
+    }
+  }
+  return chars
+}
+
+type Client = ReturnType<typeof createClient>
+const clients = new Map<
+  string,
+  { client: Client; fallbacks: readonly { model: string; baseURL: string; apiKey: string }[] }
+>()
+/** `client.stream()` with two fallbacks configured (unused: the primary answers). */
+async function readUnderstudy(origin: string, onText: OnText): Promise<number> {
+  let entry = clients.get(origin)
+  if (entry === undefined) {
+    entry = {
+      client: createClient({
+        providers: [openai({ baseURL: `${origin}/v1`, apiKey: 'bench-key' })],
+        retries: 0,
+        health: { cooldownMs: 0 },
+      }),
+      fallbacks: [
+        { model: 'openai/gpt-4o-mini', baseURL: `${servers.backup}/v1`, apiKey: 'backup-key' },
+        { model: 'openai/gpt-4.1-mini', baseURL: `${servers.backup}/v1`, apiKey: 'backup-key' },
+      ],
+    }
+    clients.set(origin, entry)
+  }
+  let chars = 0
+  const stream = entry.client.stream(
+    { model: `openai/${model}`, messages },
+    { fallbacks: entry.fallbacks },
+  )
+  for await (const event of stream) {
+    if (event.type === 'text') {
+      chars += event.text.length
+      const waiting = onText(event.text)
+      if (waiting !== undefined) await waiting
+    }
+  }
+  return chars
+}
+
+const servers = await startServers()
+
+const rows: readonly (readonly [string, ReadStream])[] = [
+  ['raw undici.request + SSE split (floor)', readRaw],
+  ['openai SDK 6.x stream, retries off', readSdk],
+  ['understudy stream(), 2 fallbacks unused', readUnderstudy],
+]
+
+/** One row's figures in one round. */
+interface Sample {
+  /** CPU µs per stream, one stream at a time. */
+  readonly cpu: number
+  /** CPU µs per stream with {@link concurrency} in flight. */
+  readonly cpuConcurrent: number
+  /** CPU µs per paced stream (one event per write), {@link concurrency} in flight. */
+  readonly cpuPaced: number
+  /** Wall µs from the request to the last event, one at a time. */
+  readonly p50: number
+  /** Live heap + external growth while reading the large stream, MB. */
+  readonly slowMB: number
+  readonly fastMB: number
+  /** RSS growth while reading the large stream slowly, MB. */
+  readonly slowRssMB: number
+}
+
+function ignoreText(): void {}
+
+async function checked(
+  read: ReadStream,
+  origin: string,
+  onText: OnText,
+  chars: number,
+): Promise<void> {
+  const got = await read(origin, onText)
+  if (got !== chars) throw new Error(`a stream delivered ${got} characters, not ${chars}`)
+}
+
+function cpuMicros(start: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(start)
+  return used.user + used.system
+}
+
+async function sequential(read: ReadStream): Promise<{ cpu: number; p50: number }> {
+  for (let i = 0; i < warmupStreams; i++) await checked(read, servers.up, ignoreText, expectedChars)
+  collect()
+  const times: number[] = []
+  const start = process.cpuUsage()
+  for (let i = 0; i < sequentialStreams; i++) {
+    const began = process.hrtime.bigint()
+    await checked(read, servers.up, ignoreText, expectedChars)
+    times.push(Number(process.hrtime.bigint() - began) / 1000)
+  }
+  const cpu = cpuMicros(start) / sequentialStreams
+  times.sort((a, b) => a - b)
+  return { cpu, p50: times[Math.floor(times.length / 2)] ?? Number.NaN }
+}
+
+async function concurrent(read: ReadStream, origin: string, streams: number): Promise<number> {
+  collect()
+  let left = streams
+  const start = process.cpuUsage()
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (left > 0) {
+        left -= 1
+        await checked(read, origin, ignoreText, expectedChars)
+      }
+    }),
+  )
+  return cpuMicros(start) / streams
+}
+
+/**
+ * Reads the large stream, fast or one event per {@link slowReadMs}; returns
+ * the most the live heap + external memory (after a `gc()`) and the RSS grew
+ * over the stream, in MB.
+ */
+async function memory(read: ReadStream, slow: boolean): Promise<{ liveMB: number; rssMB: number }> {
+  collect()
+  const base = process.memoryUsage()
+  const baseLive = base.heapUsed + base.external
+  let events = 0
+  let live = 0
+  let rss = 0
+  const onText = (): void | Promise<void> => {
+    events += 1
+    if (events % checkpointEvery === 0) {
+      collect()
+      const now = process.memoryUsage()
+      live = Math.max(live, now.heapUsed + now.external - baseLive)
+      rss = Math.max(rss, now.rss - base.rss)
+    }
+    if (slow) return sleep(slowReadMs)
+  }
+  await checked(read, servers.large, onText, expectedLargeChars)
+  return { liveMB: live / 2 ** 20, rssMB: rss / 2 ** 20 }
+}
+
+/** `gc()` when node runs with `--expose-gc` (`pnpm bench` does). */
+function collect(): void {
+  const gc: unknown = Reflect.get(globalThis, 'gc')
+  if (typeof gc === 'function') gc()
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  const middle = Math.floor(sorted.length / 2)
+  if (sorted.length === 0) return Number.NaN
+  return sorted.length % 2 === 1
+    ? (sorted[middle] as number)
+    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2
+}
+
+/** Runs `measure` for every row, starting one row later each round, so no row always goes first. */
+async function rotate<T>(round: number, measure: (read: ReadStream) => Promise<T>): Promise<T[]> {
+  const results: T[] = []
+  for (let k = 0; k < rows.length; k++) {
+    const index = (round + k) % rows.length
+    const row = rows[index]
+    if (row !== undefined) results[index] = await measure(row[1])
+  }
+  return results
+}
+
+if (Reflect.get(globalThis, 'gc') === undefined) {
+  console.log('(run with node --expose-gc, as `pnpm bench` does, for the memory columns)')
+}
+console.log(
+  `${rounds} rounds (plus one warm-up round) in rotating order; a ${chunkCount}-chunk stream; per row and round: ` +
+    `${sequentialStreams} streams one at a time, ${concurrentStreams} with ${concurrency} in flight, ` +
+    `${pacedStreams} paced (one event per write, ${pacedDelayMs} ms apart) with ${concurrency} in flight, and a ` +
+    `${((largeChunkCount * largeChunkChars) / 2 ** 20).toFixed(1)} MB stream read fast and then one event per ${slowReadMs} ms. ` +
+    'Figures are medians over the rounds; ratios are medians of per-round ratios to the floor.',
+)
+
+const samples: Sample[][] = rows.map(() => [])
+const control: number[] = []
+try {
+  for (let round = 0; round <= rounds; round++) {
+    const seq = await rotate(round, sequential)
+    const conc = await rotate(round, (read) => concurrent(read, servers.up, concurrentStreams))
+    const paced = await rotate(round, (read) => concurrent(read, servers.paced, pacedStreams))
+    // Round 0 is the warm-up round: no memory figures, nothing kept.
+    if (round === 0) continue
+    const fast = await rotate(round, (read) => memory(read, false))
+    const slow = await rotate(round, (read) => memory(read, true))
+    control.push((await memory(readBuffered, true)).liveMB)
+    rows.forEach((_, index) => {
+      samples[index]?.push({
+        cpu: seq[index]?.cpu ?? Number.NaN,
+        p50: seq[index]?.p50 ?? Number.NaN,
+        cpuConcurrent: conc[index] ?? Number.NaN,
+        cpuPaced: paced[index] ?? Number.NaN,
+        fastMB: fast[index]?.liveMB ?? Number.NaN,
+        slowMB: slow[index]?.liveMB ?? Number.NaN,
+        slowRssMB: slow[index]?.rssMB ?? Number.NaN,
+      })
+    })
+  }
+} finally {
+  servers.stop()
+}
+
+const floor = samples[0] ?? []
+const ratio = (own: readonly Sample[], pick: (sample: Sample) => number): string => {
+  const ratios = own.map((sample, round) => {
+    const base = floor[round]
+    return base === undefined ? Number.NaN : pick(sample) / pick(base)
+  })
+  return `${median(ratios).toFixed(2)}x`
+}
+const figure = (own: readonly Sample[], pick: (sample: Sample) => number, digits = 0): string =>
+  median(own.map(pick)).toFixed(digits)
+
+console.log(
+  `\n${'case'.padEnd(42)} ${'CPU µs/stream'.padStart(13)} ${'ratio'.padStart(6)}` +
+    ` ${`CPU µs @${concurrency}`.padStart(12)} ${'ratio'.padStart(6)}` +
+    ` ${'CPU µs paced'.padStart(12)} ${'ratio'.padStart(6)}` +
+    ` ${'p50 µs'.padStart(7)} ${'ratio'.padStart(6)}` +
+    ` ${'live MB slow (fast)'.padStart(20)} ${'RSS MB slow'.padStart(11)}`,
+)
+rows.forEach(([name], index) => {
+  const own = samples[index] ?? []
+  console.log(
+    `${name.padEnd(42)} ${figure(own, (s) => s.cpu).padStart(13)} ${ratio(own, (s) => s.cpu).padStart(6)}` +
+      ` ${figure(own, (s) => s.cpuConcurrent).padStart(12)} ${ratio(own, (s) => s.cpuConcurrent).padStart(6)}` +
+      ` ${figure(own, (s) => s.cpuPaced).padStart(12)} ${ratio(own, (s) => s.cpuPaced).padStart(6)}` +
+      ` ${figure(own, (s) => s.p50).padStart(7)} ${ratio(own, (s) => s.p50).padStart(6)}` +
+      ` ${`${figure(own, (s) => s.slowMB, 2)} (${figure(own, (s) => s.fastMB, 2)})`.padStart(20)}` +
+      ` ${figure(own, (s) => s.slowRssMB, 1).padStart(11)}`,
+  )
+})
+console.log(
+  `Memory: live heap + external growth over the ${(expectedLargeChars / 2 ** 20).toFixed(1)} MB stream, read one event per ` +
+    `${slowReadMs} ms (and as fast as it comes). Flat means slow ≈ fast. Understudy keeps the text it has ` +
+    'delivered, for `response`, at any reading speed. Control: the same stream with the whole body read ' +
+    `before the first event grows by ${median(control).toFixed(2)} MB read slowly: buffering ahead looks like that.`,
+)
