@@ -5,6 +5,7 @@ export type {
   ErrorDetails,
   HttpRequestSpec,
   ProviderSpec,
+  ResponseInfo,
   SseMessage,
   StreamParser,
 } from './provider-spec.js'

@@ -23,6 +23,14 @@ export interface HttpRequestSpec {
   readonly headers?: Readonly<Record<string, string>>
 }
 
+/** What the provider knows of a 2xx answer besides its body, as `parseResponse` gets it. */
+export interface ResponseInfo {
+  /** The HTTP status. */
+  readonly status: number
+  /** The upstream's request id, from the response headers; `undefined` when none came. */
+  readonly requestId: string | undefined
+}
+
 /** What a dialect reads from an error body, for the classifier. */
 export interface ErrorDetails {
   readonly kind?: ErrorKind
@@ -71,8 +79,13 @@ export interface ProviderSpec {
     request: ChatRequest,
     options: { readonly stream: boolean },
   ) => HttpRequestSpec
-  /** The response of a 200 JSON body; throw an `UnderstudyError` when the body is not one. */
-  readonly parseResponse: (body: unknown) => ProviderResponse
+  /**
+   * The response of a 200 JSON body; throw an `UnderstudyError` when the
+   * body is not one. A response that already holds `info`'s `status` and
+   * `requestId` (a request id of its own wins) is returned as it is;
+   * otherwise the provider copies it to add them.
+   */
+  readonly parseResponse: (body: unknown, info: ResponseInfo) => ProviderResponse
   /** A fresh stream parser for one attempt. */
   readonly createStreamParser: () => StreamParser
   /** What the error body says, beyond its HTTP status: the kind (`insufficient_quota` → `quota`), message, wait. */

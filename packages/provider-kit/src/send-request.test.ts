@@ -246,6 +246,26 @@ describe('sendRequest over undici', () => {
     const error = await rejection(sendRequest({ url: 'not a url', headers: {} }))
     expect(error.kind).toBe('unknown')
   })
+
+  it('refuses a URL that is not http or https, as undici does', async () => {
+    const error = await rejection(sendRequest({ url: 'ftp://127.0.0.1/v1/chat', headers: {} }))
+    expect(error.kind).toBe('unknown')
+    expect(error.message).toContain('UND_ERR_INVALID_ARG')
+  })
+
+  it('sends the path and query of the URL as new URL reads them, without its fragment', async () => {
+    const server = await start()
+    const url = new URL(server.url)
+    const response = await sendRequest({
+      url: `http://user@${url.host}/v1/./chat/completions?alt=sse&x=a%20b#part`,
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'hi' }] }),
+    })
+    await response.cancel()
+    expect(server.requests[0]?.path).toBe('/v1/chat/completions')
+    expect(server.requests[0]?.query).toEqual({ alt: 'sse', x: 'a b' })
+  })
 })
 
 describe('sendRequest over a given fetch', () => {

@@ -135,21 +135,55 @@ function toAbortSignal(signal: AbortSignal | AbortEmitter): AbortSignal {
 
 async function sendWithUndici(module: Undici, options: SendRequestOptions): Promise<HttpResponse> {
   const method = options.method ?? 'POST'
-  let data: Dispatcher.ResponseData
+  let data: Dispatcher.ResponseData<unknown>
   try {
-    const init: { dispatcher?: Dispatcher } & Omit<Dispatcher.RequestOptions, 'origin' | 'path'> = {
-      method: method as Dispatcher.HttpMethod,
-      body: options.body ?? null,
-      // undici takes an EventEmitter-like signal too (`on`/`once`/`removeListener`).
-      signal: (options.signal ?? null) as Dispatcher.RequestOptions['signal'],
+    // undici takes an EventEmitter-like signal too (`on`/`once`/`removeListener`).
+    const signal = (options.signal ?? null) as Dispatcher.RequestOptions['signal']
+    const body = options.body ?? null
+    const headers = options.headers as Record<string, string> | undefined
+    const url = parseHttpURL(options.url)
+    if (url === undefined) {
+      // undici refuses it with its own error, as it always has.
+      const init: { dispatcher?: Dispatcher } & Omit<Dispatcher.RequestOptions, 'origin' | 'path'> =
+        { method: method as Dispatcher.HttpMethod, body, signal }
+      if (headers !== undefined) init.headers = headers
+      if (options.dispatcher !== undefined) init.dispatcher = options.dispatcher
+      data = await module.request(options.url, init)
+    } else {
+      // What `undici.request(url, init)` does, without its wrapper: that
+      // copies the options with a spread followed by more fields, which V8
+      // runs on a slow path — about 6 µs of CPU a call on Node 20 (measured
+      // against undici's MockAgent; 12 µs at 64 in flight on loopback).
+      // Called as undici's own `request` on the dispatcher, so a dispatcher
+      // that has only `dispatch` works as it does with `undici.request`.
+      data = await module.Dispatcher.prototype.request.call(
+        options.dispatcher ?? module.getGlobalDispatcher(),
+        {
+          origin: url.origin,
+          // As undici.request makes it.
+          path: url.search === '' ? url.pathname : `${url.pathname}${url.search}`,
+          method: method as Dispatcher.HttpMethod,
+          body,
+          signal,
+          headers: headers ?? null,
+        },
+      )
     }
-    if (options.headers !== undefined) init.headers = options.headers as Record<string, string>
-    if (options.dispatcher !== undefined) init.dispatcher = options.dispatcher
-    data = await module.request(options.url, init)
   } catch (error) {
     throw transportError(error, options, method, 'request')
   }
   return new UndiciResponse(data, options, method)
+}
+
+/** `text` parsed as `undici.request` parses it, when it is an `http:` or `https:` URL. */
+function parseHttpURL(text: string): URL | undefined {
+  let url: URL
+  try {
+    url = new URL(text)
+  } catch {
+    return undefined
+  }
+  return url.protocol === 'http:' || url.protocol === 'https:' ? url : undefined
 }
 
 type UndiciBody = Dispatcher.ResponseData['body']
@@ -166,7 +200,7 @@ class UndiciResponse implements HttpResponse {
   readonly #method: string
   #cancelled = false
 
-  constructor(data: Dispatcher.ResponseData, options: SendRequestOptions, method: string) {
+  constructor(data: Dispatcher.ResponseData<unknown>, options: SendRequestOptions, method: string) {
     this.status = data.statusCode
     this.headers = flattenHeaders(data.headers)
     this.#body = data.body

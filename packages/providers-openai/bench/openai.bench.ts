@@ -13,10 +13,13 @@ import OpenAI from 'openai'
 import { request } from 'undici'
 import { openai } from '../dist/index.js'
 
-const sequentialCalls = 2_000
-const warmup = 500
+/** Measured rounds (a warm-up round comes first and is thrown away); `BENCH_ROUNDS` overrides. */
+const rounds = Number(process.env.BENCH_ROUNDS ?? 6)
+const sequentialCalls = 600
+/** Calls before each latency measure, so the row's own code is hot when its clock starts. */
+const warmupCalls = 100
 const concurrency = 64
-const throughputMs = 3_000
+const throughputMs = 1_000
 
 const messages = [{ role: 'user' as const, content: 'Say hi.' }]
 
@@ -106,8 +109,22 @@ const failoverCases: readonly (readonly [string, () => Promise<unknown>])[] = [
   ],
 ]
 
+/** One row's figures in one round. */
+interface Sample {
+  /** Sequential latency, µs. */
+  readonly p50: number
+  readonly p99: number
+  /** Calls per second with {@link concurrency} in flight. */
+  readonly rate: number
+  /**
+   * This process's CPU time per call in the throughput run, µs: what the
+   * client costs, which other processes on the machine do not change.
+   */
+  readonly cpu: number
+}
+
 async function latency(run: () => Promise<unknown>): Promise<{ p50: number; p99: number }> {
-  for (let i = 0; i < warmup; i++) await run()
+  for (let i = 0; i < warmupCalls; i++) await run()
   const times: number[] = []
   for (let i = 0; i < sequentialCalls; i++) {
     const start = process.hrtime.bigint()
@@ -121,8 +138,10 @@ async function latency(run: () => Promise<unknown>): Promise<{ p50: number; p99:
   }
 }
 
-async function throughput(run: () => Promise<unknown>): Promise<number> {
+async function throughput(run: () => Promise<unknown>): Promise<{ rate: number; cpu: number }> {
   let done = 0
+  const cpu = process.cpuUsage()
+  const start = process.hrtime.bigint()
   const end = Date.now() + throughputMs
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
@@ -132,26 +151,84 @@ async function throughput(run: () => Promise<unknown>): Promise<number> {
       }
     }),
   )
-  return done / (throughputMs / 1000)
+  // The real elapsed time: the last calls finish after `end`.
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9
+  const used = process.cpuUsage(cpu)
+  return { rate: done / seconds, cpu: (used.user + used.system) / done }
 }
 
+/** `gc()` when node runs with `--expose-gc` (`pnpm bench` does): one row's garbage is not collected on the next row's time. */
+function collect(): void {
+  const gc: unknown = Reflect.get(globalThis, 'gc')
+  if (typeof gc === 'function') gc()
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  const middle = Math.floor(sorted.length / 2)
+  if (sorted.length === 0) return Number.NaN
+  return sorted.length % 2 === 1
+    ? (sorted[middle] as number)
+    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2
+}
+
+/**
+ * Measures every row in {@link rounds} rounds plus a warm-up round that is
+ * thrown away. Each round runs every row once, starting one row later than
+ * the round before, so no row always runs first (paying the JIT's and the
+ * pool's warm-up) or always right after a given other. A row's figure is its
+ * median over the rounds; a ratio is the median of its per-round ratios to
+ * the first row (the floor) measured in the same round, so a slow round
+ * (another process, a GC) moves both sides of the ratio.
+ */
 async function table(title: string, rows: typeof cases): Promise<void> {
   console.log(`\n${title}`)
-  console.log(
-    `${'case'.padEnd(48)} ${'p50 µs'.padStart(8)} ${'p99 µs'.padStart(8)} ${'calls/s'.padStart(8)}  p50 ratio  rate ratio`,
-  )
-  let floor: { p50: number; rate: number } | undefined
-  for (const [name, run] of rows) {
-    const { p50, p99 } = await latency(run)
-    const rate = await throughput(run)
-    floor ??= { p50, rate }
-    console.log(
-      `${name.padEnd(48)} ${p50.toFixed(0).padStart(8)} ${p99.toFixed(0).padStart(8)} ${rate.toFixed(0).padStart(8)}` +
-        `  ${(p50 / floor.p50).toFixed(2).padStart(8)}x  ${(rate / floor.rate).toFixed(2).padStart(9)}x`,
-    )
+  const samples: Sample[][] = rows.map(() => [])
+  for (let round = 0; round <= rounds; round++) {
+    for (let k = 0; k < rows.length; k++) {
+      const index = (round + k) % rows.length
+      const row = rows[index]
+      if (row === undefined) continue
+      collect()
+      const { p50, p99 } = await latency(row[1])
+      collect()
+      const { rate, cpu } = await throughput(row[1])
+      // Round 0 is the warm-up round.
+      if (round > 0) samples[index]?.push({ p50, p99, rate, cpu })
+    }
   }
+  const floor = samples[0] ?? []
+  console.log(
+    `${'case'.padEnd(48)} ${'p50 µs'.padStart(8)} ${'p99 µs'.padStart(8)} ${'calls/s'.padStart(8)}` +
+      ` ${'cpu µs'.padStart(7)}  ${'p50 ratio'.padStart(9)}  ${'rate ratio (min–max)'.padStart(22)}` +
+      `  ${'cpu ratio'.padStart(9)}`,
+  )
+  rows.forEach(([name], index) => {
+    const own = samples[index] ?? []
+    const ratios = (field: keyof Sample): number[] =>
+      own.map((sample, round) => sample[field] / (floor[round]?.[field] ?? Number.NaN))
+    const rateRatios = ratios('rate')
+    const spread = `(${Math.min(...rateRatios).toFixed(2)}–${Math.max(...rateRatios).toFixed(2)})`
+    const p50 = median(own.map((sample) => sample.p50))
+    const p99 = median(own.map((sample) => sample.p99))
+    const rate = median(own.map((sample) => sample.rate))
+    const cpu = median(own.map((sample) => sample.cpu))
+    console.log(
+      `${name.padEnd(48)} ${p50.toFixed(0).padStart(8)} ${p99.toFixed(0).padStart(8)}` +
+        ` ${rate.toFixed(0).padStart(8)} ${cpu.toFixed(0).padStart(7)}` +
+        `  ${median(ratios('p50')).toFixed(2).padStart(8)}x` +
+        `  ${median(rateRatios).toFixed(2).padStart(8)}x ${spread.padStart(12)}` +
+        `  ${median(ratios('cpu')).toFixed(2).padStart(8)}x`,
+    )
+  })
 }
 
+console.log(
+  `${rounds} rounds (plus one warm-up round) in rotating order; per row and round: ` +
+    `${sequentialCalls} sequential calls, then ${throughputMs} ms at ${concurrency} in flight. ` +
+    `Figures are medians over the rounds; ratios are medians of per-round ratios to the floor; ` +
+    `cpu µs is this process's CPU time per call at ${concurrency} in flight.`,
+)
 try {
   await table('Happy path (the primary answers), fake OpenAI server on 127.0.0.1', cases)
   await table('Failover (the primary answers 503), two fake servers', failoverCases)

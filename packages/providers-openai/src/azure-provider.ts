@@ -135,6 +135,9 @@ export function azure(options: AzureProviderOptions = {}): Provider {
     providerId: id,
     ...(options.maxTokensField !== undefined && { maxTokensField: options.maxTokensField }),
   }
+  // Made once, not spread into a fresh object on every call.
+  const completeOptions = Object.freeze({ ...requestOptions, stream: false })
+  const streamOptions = Object.freeze({ ...requestOptions, stream: true })
   // A copy: the caller's object may change later; this provider must not.
   const deployments = new Map(Object.entries(options.deployments ?? {}))
 
@@ -142,7 +145,7 @@ export function azure(options: AzureProviderOptions = {}): Provider {
     request: ChatRequest,
     { stream }: { readonly stream: boolean },
   ): HttpRequestSpec => {
-    const { body } = buildOpenAIRequest(request, { stream, ...requestOptions })
+    const { body } = buildOpenAIRequest(request, stream ? streamOptions : completeOptions)
     const deployment = deployments.get(request.model) ?? request.model
     return {
       path: `/openai/deployments/${encodeURIComponent(deployment)}/chat/completions${query}`,

@@ -1,6 +1,12 @@
 import { type ProviderResponse, isUnderstudyError } from '@understudy/core'
+import { fc, test } from '@fast-check/vitest'
 import { describe, expect, it } from 'vitest'
-import { mapOpenAIFinishReason, parseOpenAIResponse } from './openai-response.js'
+import {
+  isPlainCompletion,
+  mapOpenAIFinishReason,
+  parseOpenAIResponse,
+  parseOpenAIResponseWithSchema,
+} from './openai-response.js'
 import { readRecordedJson, recordedBodies, recordedStatus } from './test-support/recorded.js'
 
 const noDetails = { cachedInputTokens: 0, reasoningTokens: 0 }
@@ -193,6 +199,112 @@ describe('parseOpenAIResponse', () => {
     const response = parseOpenAIResponse(completion({ content: 'hi', tool_calls: [call] }))
     expect(response.toolCalls[0]).not.toBe(call)
     expect(response.toolCalls[0]).toEqual({ id: 'c', name: 'f', arguments: '{}' })
+  })
+})
+
+/** Values of every kind a field may hold, the plain ones and the odd ones. */
+const anyValue = fc.oneof(
+  fc.constantFrom(undefined, null, '', 'x', 0, 3, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY),
+  fc.constantFrom('7', true, [], {}, [{ type: 'text', text: 'a' }], { city: 'Oslo' }),
+  fc.anything({ maxDepth: 1 }),
+)
+const nullishString = fc.oneof(fc.constantFrom(undefined, null), fc.string({ maxLength: 4 }))
+/** A field that is mostly of its plain form and sometimes anything at all. */
+const mostly = <T>(plain: fc.Arbitrary<T>): fc.Arbitrary<unknown> =>
+  fc.oneof({ arbitrary: plain, weight: 4 }, { arbitrary: anyValue, weight: 1 })
+const fn = fc.record(
+  { name: mostly(fc.string({ maxLength: 3 })), arguments: mostly(nullishString) },
+  { requiredKeys: [] },
+)
+const message = fc.record(
+  {
+    role: fc.constant('assistant'),
+    content: mostly(nullishString),
+    reasoning: mostly(nullishString),
+    reasoning_content: mostly(nullishString),
+    tool_calls: mostly(
+      fc.oneof(
+        fc.constantFrom(undefined, null),
+        fc.array(
+          mostly(
+            fc.record(
+              { id: mostly(nullishString), type: fc.constant('function'), function: mostly(fn) },
+              { requiredKeys: [] },
+            ),
+          ),
+          { maxLength: 2 },
+        ),
+      ),
+    ),
+    function_call: mostly(fc.oneof(fc.constantFrom(undefined, null), fn)),
+    refusal: anyValue,
+  },
+  { requiredKeys: [] },
+)
+const count = mostly(fc.oneof(fc.constantFrom(undefined, null), fc.nat()))
+const usage = fc.record(
+  {
+    prompt_tokens: count,
+    completion_tokens: count,
+    total_tokens: count,
+    prompt_tokens_details: mostly(
+      fc.oneof(fc.constant(null), fc.record({ cached_tokens: count }, { requiredKeys: [] })),
+    ),
+    completion_tokens_details: mostly(
+      fc.oneof(fc.constant(null), fc.record({ reasoning_tokens: count }, { requiredKeys: [] })),
+    ),
+    cost: anyValue,
+  },
+  { requiredKeys: [] },
+)
+const choice = fc.record(
+  {
+    index: fc.nat({ max: 2 }),
+    message: mostly(message),
+    finish_reason: mostly(fc.oneof(nullishString, fc.constantFrom('stop', 'tool_calls'))),
+  },
+  { requiredKeys: [] },
+)
+/** Chat completion bodies: mostly plain, often with one part of an odd shape. */
+const body = mostly(
+  fc.record(
+    {
+      id: fc.constant('chatcmpl-1'),
+      choices: mostly(fc.array(mostly(choice), { maxLength: 2 })),
+      usage: mostly(fc.oneof(fc.constantFrom(undefined, null), usage)),
+    },
+    { requiredKeys: ['choices'] },
+  ),
+)
+
+describe('isPlainCompletion', () => {
+  test.prop([body], { numRuns: 3_000 })(
+    'never takes as plain a body the schema would reject or read otherwise',
+    (value) => {
+      if (!isPlainCompletion(value)) return
+      // Plain means the fast path answers exactly what the schema path answers.
+      expect(parseOpenAIResponse(value)).toEqual(parseOpenAIResponseWithSchema(value))
+    },
+  )
+
+  it('takes the bodies OpenAI sends as plain, so they skip the schema', () => {
+    for (const file of [
+      'openai/chat-completion-text.json',
+      'openai/chat-completion-tool-calls.json',
+      'azure/chat-completion-with-content-filter-results.json',
+    ]) {
+      expect(isPlainCompletion(readRecordedJson(file))).toBe(true)
+    }
+  })
+
+  it('leaves to the schema content as parts, object arguments and oddly written usage', () => {
+    expect(isPlainCompletion(completion({ content: [{ type: 'text', text: 'a' }] }))).toBe(false)
+    expect(
+      isPlainCompletion(completion({ tool_calls: [{ function: { name: 'f', arguments: {} } }] })),
+    ).toBe(false)
+    expect(isPlainCompletion(completion({ content: 'a' }, { usage: { prompt_tokens: '7' } }))).toBe(
+      false,
+    )
   })
 })
 
