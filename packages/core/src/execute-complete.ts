@@ -2,7 +2,14 @@ import type { PlanEntry } from './build-plan.js'
 import { allFailed, abortedError, deadlineError, withAttempts } from './call-errors.js'
 import { readCooldowns, recordHealth } from './call-health.js'
 import type { CallSettings } from './call-settings.js'
-import { announce, record, skippedAttempt } from './call-trace.js'
+import {
+  announce,
+  attemptError,
+  attemptRecord,
+  healthRecord,
+  record,
+  skippedAttempt,
+} from './call-trace.js'
 import type { ChatRequest } from './chat-request.js'
 import type { ChatResponse, ProviderResponse } from './chat-response.js'
 import { decide, firstStep, type Outcome } from './decide.js'
@@ -64,44 +71,39 @@ export async function executeComplete(
           const isFiltered = result.response.finishReason === 'content_filter'
           if (isFiltered) filtered = { response: result.response, entry }
           outcome = isFiltered ? { type: 'error', kind: 'content_policy' } : { type: 'ok' }
-          record(attempts, hooks, {
-            target: entry.target,
-            provider: entry.provider.id,
-            model: entry.model,
-            outcome: isFiltered ? 'error' : 'ok',
-            ...(isFiltered && {
-              error: { kind: 'content_policy', message: `${entry.target} filtered its answer` },
-            }),
-            ...(result.response.status !== undefined && { status: result.response.status }),
-            retry: step.retry,
-            durationMs,
-          })
+          record(
+            attempts,
+            hooks,
+            attemptRecord(
+              entry,
+              isFiltered ? 'error' : 'ok',
+              step.retry,
+              durationMs,
+              isFiltered
+                ? { kind: 'content_policy', message: `${entry.target} filtered its answer` }
+                : undefined,
+              result.response.status,
+            ),
+          )
           recordHealth(settings, entry, plan, { ok: true, at: ended })
         } else {
           const { error } = result
           lastError = error
           outcome = { type: 'error', kind: error.kind, retryAfterMs: error.retryAfterMs }
-          record(attempts, hooks, {
-            target: entry.target,
-            provider: entry.provider.id,
-            model: entry.model,
-            outcome: 'error',
-            error: {
-              kind: error.kind,
-              message: error.message,
-              ...(error.status !== undefined && { status: error.status }),
-              ...(error.retryAfterMs !== undefined && { retryAfterMs: error.retryAfterMs }),
-            },
-            ...(error.status !== undefined && { status: error.status }),
-            retry: step.retry,
-            durationMs,
-          })
+          record(
+            attempts,
+            hooks,
+            attemptRecord(
+              entry,
+              'error',
+              step.retry,
+              durationMs,
+              attemptError(error),
+              error.status,
+            ),
+          )
           if (countsAgainstHealth(error.kind)) {
-            recordHealth(settings, entry, plan, {
-              ok: false,
-              at: ended,
-              ...(error.retryAfterMs !== undefined && { retryAfterMs: error.retryAfterMs }),
-            })
+            recordHealth(settings, entry, plan, healthRecord(false, ended, error.retryAfterMs))
           }
         }
 

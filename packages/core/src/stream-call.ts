@@ -3,7 +3,14 @@ import type { PlanEntry } from './build-plan.js'
 import { abortedError, allFailed, withAttempts } from './call-errors.js'
 import { readCooldowns, recordHealth } from './call-health.js'
 import type { StreamSettings } from './call-settings.js'
-import { announce, record, skippedAttempt } from './call-trace.js'
+import {
+  announce,
+  attemptError,
+  attemptRecord,
+  healthRecord,
+  record,
+  skippedAttempt,
+} from './call-trace.js'
 import type { ChatRequest, ToolCall } from './chat-request.js'
 import type { ChatResponse, Usage } from './chat-response.js'
 import { continuationRequest } from './continuation.js'
@@ -19,7 +26,12 @@ import { type Attempt, type ErrorKind, UnderstudyError } from './errors.js'
 import { emitHook, isThenable } from './emit-hook.js'
 import { PartialBuilder, isContent } from './partial-output.js'
 import { countsAgainstHealth, type Policy } from './policy.js'
-import type { FinishEvent, ProviderStreamEvent, StreamEvent } from './stream-event.js'
+import type {
+  FinishEvent,
+  ProviderStreamEvent,
+  StreamEvent,
+  ToolCallDeltaEvent,
+} from './stream-event.js'
 import { type FirstRead, type ReadSink, StreamAttempt } from './stream-attempt.js'
 
 /** An attempt that produced content first (or finished without any), and how it began. */
@@ -597,18 +609,14 @@ export class StreamCall {
   }
 
   #recordError(attempt: StreamAttempt, error: UnderstudyError): void {
-    const at = this.#recordAttempt(attempt, 'error', {
-      kind: error.kind,
-      message: error.message,
-      ...(error.status !== undefined && { status: error.status }),
-      ...(error.retryAfterMs !== undefined && { retryAfterMs: error.retryAfterMs }),
-    })
+    const at = this.#recordAttempt(attempt, 'error', attemptError(error))
     if (countsAgainstHealth(error.kind)) {
-      recordHealth(this.#settings, attempt.entry, this.#settings.plan, {
-        ok: false,
-        at,
-        ...(error.retryAfterMs !== undefined && { retryAfterMs: error.retryAfterMs }),
-      })
+      recordHealth(
+        this.#settings,
+        attempt.entry,
+        this.#settings.plan,
+        healthRecord(false, at, error.retryAfterMs),
+      )
     }
   }
 
@@ -619,17 +627,14 @@ export class StreamCall {
     error: Attempt['error'],
     ended = this.#settings.clock.now(),
   ): number {
-    const { entry } = attempt
-    const entryRecord: Attempt = {
-      target: entry.target,
-      provider: entry.provider.id,
-      model: entry.model,
+    const entryRecord = attemptRecord(
+      attempt.entry,
       outcome,
-      ...(error !== undefined && { error }),
-      ...(error?.status !== undefined && { status: error.status }),
-      retry: attempt.retry,
-      durationMs: Math.max(0, ended - attempt.started),
-    }
+      attempt.retry,
+      Math.max(0, ended - attempt.started),
+      error,
+      error?.status,
+    )
     record(this.#attempts, this.#settings.hooks, entryRecord)
     this.#recorded.add(attempt)
     return ended
@@ -704,14 +709,16 @@ function copyEvent(event: ProviderStreamEvent): StreamEvent {
       return { type: 'text', text: event.text }
     case 'reasoning':
       return { type: 'reasoning', text: event.text }
-    case 'tool-call-delta':
-      return {
+    case 'tool-call-delta': {
+      const delta: Mutable<ToolCallDeltaEvent> = {
         type: 'tool-call-delta',
         index: event.index,
-        ...(event.id !== undefined && { id: event.id }),
-        ...(event.name !== undefined && { name: event.name }),
         argumentsDelta: event.argumentsDelta,
       }
+      if (event.id !== undefined) delta.id = event.id
+      if (event.name !== undefined) delta.name = event.name
+      return delta
+    }
     default:
       return event
   }
