@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest'
 import type { Attempt } from './errors.js'
 import { request } from './test-support/client-setup.js'
 import { deepFreeze } from './test-support/deep-freeze.js'
-import type { StreamScript } from './test-support/stream-provider.js'
+import { createClient } from './create-client.js'
+import { type StreamScript, streamProvider } from './test-support/stream-provider.js'
 import { streamSetup } from './test-support/stream-setup.js'
 
 const outcomes = (attempts: readonly Attempt[] | undefined): string[] =>
@@ -84,6 +85,29 @@ describe('client.stream, before the first content', () => {
     expect(first).toMatchObject({ outcome: 'error', error: { kind: 'timeout' }, durationMs: 1_000 })
     expect(first?.error?.message).toContain('firstTokenTimeoutMs')
     expect(a.streams[0]).toMatchObject({ aborted: true, closedEarly: true })
+  })
+
+  it('moves on from a provider whose stream ignores its abort and never answers', async () => {
+    const { clock } = streamSetup()
+    const deaf = {
+      id: 'deaf',
+      complete: () => new Promise<never>(() => {}),
+      stream: () => ({
+        [Symbol.asyncIterator]: () => ({ next: () => new Promise<never>(() => {}) }),
+      }),
+    }
+    const client = createClient({
+      providers: [deaf, streamProvider('b', {}, clock)],
+      clock,
+    })
+    const { settle } = await import('./test-support/settle.js')
+    const stream = client.stream(
+      { model: 'deaf/m', messages: [{ role: 'user', content: 'hi' }] },
+      { fallbacks: ['b/m2'], firstTokenTimeoutMs: 500 },
+    )
+    const response = await settle(clock, stream.response)
+    expect(response).toMatchObject({ status: 'fulfilled', value: { text: 'b/m2 ok' } })
+    expect(clock.pending()).toBe(0)
   })
 
   it('applies attemptTimeoutMs up to the first content', async () => {
