@@ -9,6 +9,9 @@ import {
   UnderstudyError,
   type Usage,
 } from '@understudy/core'
+import { createServer, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { fc, test } from '@fast-check/vitest'
 import { type FakeServer, type FakeServerOptions, startFakeOpenAI } from '@understudy/testkit'
 import { providerConformanceSuite } from '@understudy/testkit/vitest'
 import { Agent, buildConnector } from 'undici'
@@ -504,6 +507,85 @@ describe('defineProvider', () => {
       expect(error.provider).toBe('acme')
     })
 
+    it('closes the connection at once on return() while a read is pending, and ends that read', async () => {
+      const server = await start({ respond: { fault: 'stall', afterEvents: 2 } })
+      const iterator = acme(server).stream(request, context())[Symbol.asyncIterator]()
+      expect((await iterator.next()).value).toEqual({ type: 'text', text: 'Partial' })
+      const pending = iterator.next()
+      await iterator.return?.()
+      expect(await pending).toEqual({ done: true, value: undefined })
+      expect((await server.settled(0)).closedEarly).toBe(true)
+      expect(await iterator.next()).toEqual({ done: true, value: undefined })
+    })
+
+    it('sends nothing when left before the first next()', async () => {
+      const server = await start()
+      const iterator = acme(server).stream(request, context())[Symbol.asyncIterator]()
+      await iterator.return?.()
+      expect(await iterator.next()).toEqual({ done: true, value: undefined })
+      await new Promise((resolve) => setTimeout(resolve, 5))
+      expect(server.requests).toHaveLength(0)
+    })
+
+    it('answers two next() calls made at once in order, as a generator does', async () => {
+      const server = await start()
+      server.script('gpt-test', { text: 'a b', chunks: ['a', ' b'] })
+      const iterator = acme(server).stream(request, context())[Symbol.asyncIterator]()
+      const [first, second] = await Promise.all([iterator.next(), iterator.next()])
+      expect(first.value).toEqual({ type: 'text', text: 'a' })
+      expect(second.value).toEqual({ type: 'text', text: ' b' })
+    })
+
+    it('reads no further ahead than its consumer: a slow reader holds the upstream back', async () => {
+      const upstream = await startEndlessSse()
+      const provider = defineProvider(testSpec({ baseURL: `${upstream.url}/v1` }), {})
+      const iterator = provider
+        .stream(request, context({ apiKey: 'k', baseURL: `${upstream.url}/v1` }))
+        [Symbol.asyncIterator]()
+      expect((await iterator.next()).value).toMatchObject({ type: 'text' })
+      // Wait until the server can write no more: the socket buffers are full.
+      let last = -1
+      for (let i = 0; i < 100 && upstream.written() !== last; i++) {
+        last = upstream.written()
+        await new Promise((resolve) => setTimeout(resolve, 30))
+      }
+      expect(upstream.written()).toBeLessThan(upstream.limit / 4)
+      await iterator.return?.()
+      await upstream.closed
+    })
+
+    test.prop(
+      [
+        fc.array(fc.string({ unit: 'grapheme', maxLength: 6 }), { maxLength: 6 }),
+        fc.array(fc.nat(), { maxLength: 30 }),
+      ],
+      { numRuns: 100 },
+    )('yields the same events however the body is cut into chunks', async (pieces, cuts) => {
+      const wire = [
+        ...pieces.map((piece) => chunkOf({ content: piece }, null)),
+        chunkOf({}, 'stop'),
+        'data: [DONE]\n\n',
+      ].join('')
+      const bytes = new TextEncoder().encode(wire)
+      const at = [...new Set(cuts.map((cut) => cut % (bytes.length + 1)))].sort((a, b) => a - b)
+      const parts = [0, ...at].map((start, i) => bytes.subarray(start, at[i] ?? bytes.length))
+      const fetch = async (): Promise<Response> =>
+        new Response(
+          new ReadableStream<Uint8Array>({
+            start(controller) {
+              for (const part of parts) controller.enqueue(part)
+              controller.close()
+            },
+          }),
+          { status: 200, headers: { 'content-type': 'text/event-stream' } },
+        )
+      const provider = defineProvider(testSpec({ apiKey: () => 'k' }), { fetch })
+      expect(await collect(provider.stream(request, context()))).toEqual([
+        ...pieces.filter((piece) => piece !== '').map((text) => ({ type: 'text', text })),
+        { type: 'finish', finishReason: 'stop', usage: {} },
+      ])
+    })
+
     it('passes an in-band error of the parser through with this provider and model', async () => {
       const server = await start({ respond: { fault: 'in-band-error' } })
       const error = await rejection(collect(acme(server).stream(request, context())))
@@ -513,6 +595,57 @@ describe('defineProvider', () => {
     })
   })
 })
+
+/** One OpenAI-like SSE chunk of the first choice. */
+function chunkOf(delta: Json, finishReason: string | null): string {
+  return `data: ${JSON.stringify({ choices: [{ index: 0, delta, finish_reason: finishReason }] })}\n\n`
+}
+
+/**
+ * A server that streams 16 KiB text chunks up to {@link limit} bytes as fast
+ * as the client takes them, honouring the socket's backpressure; it counts
+ * what it wrote. Closed when the test ends.
+ */
+async function startEndlessSse(): Promise<{
+  url: string
+  limit: number
+  written: () => number
+  closed: Promise<void>
+}> {
+  const limit = 64 * 1024 * 1024
+  let written = 0
+  let closedResponse: () => void = () => {}
+  const closed = new Promise<void>((resolve) => {
+    closedResponse = resolve
+  })
+  const event = chunkOf({ content: 'x'.repeat(16 * 1024) }, null)
+  const server = createServer((req, res: ServerResponse) => {
+    req.resume()
+    res.writeHead(200, { 'content-type': 'text/event-stream' })
+    res.on('close', closedResponse)
+    const pump = (): void => {
+      while (written < limit) {
+        written += event.length
+        if (!res.write(event)) {
+          res.once('drain', pump)
+          return
+        }
+      }
+      res.end()
+    }
+    pump()
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  onTestFinished(
+    () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections()
+        server.close(() => resolve())
+      }),
+  )
+  const { port } = server.address() as AddressInfo
+  return { url: `http://127.0.0.1:${port}`, limit, written: () => written, closed }
+}
 
 /** Polls `condition` every few ms for up to 2 s. */
 async function waitFor(condition: () => boolean): Promise<void> {

@@ -12,7 +12,6 @@ import {
 import type { Dispatcher } from 'undici'
 import { errorFromResponse, readRequestId } from './http-error.js'
 import type { HttpRequestSpec, ProviderSpec } from './provider-spec.js'
-import { readSse } from './read-sse.js'
 import { isSecretHeader, redactSecretParams } from './redact.js'
 import {
   type AbortEmitter,
@@ -20,6 +19,7 @@ import {
   type HttpResponse,
   sendRequest,
 } from './send-request.js'
+import { SseEventStream } from './sse-event-stream.js'
 
 /** How a provider made by {@link defineProvider} sends its requests. */
 export interface DefineProviderOptions {
@@ -64,9 +64,11 @@ interface Prepared {
  *   `unknown`. Every message has the key in use (and every credential header
  *   value) redacted.
  * - **Streams**: `stream()` sends nothing until the first `next()`; it reads
- *   the SSE body through `readSse`, feeds a fresh `spec.createStreamParser()`,
- *   yields its events and calls its `end()` when the body ends. Leaving the
- *   loop early (`break`, `return()`) or aborting closes the connection.
+ *   the SSE body as `readSse` does, feeds a fresh `spec.createStreamParser()`,
+ *   yields its events and calls its `end()` when the body ends. It reads no
+ *   further ahead than one chunk of the body while the consumer is behind.
+ *   Leaving the loop early (`break`, `return()`) or aborting closes the
+ *   connection at once, even while a read is pending.
  * - **Abort**: `context.signal` (or, cheaper, the context's `onAbort`)
  *   goes to the request; an abort after the
  *   headers also stops the body read. Either way the call rejects with kind
@@ -275,34 +277,29 @@ export function defineProvider(spec: ProviderSpec, options: DefineProviderOption
     }
   }
 
-  async function* stream(
+  function stream(
     request: ChatRequest,
     context: ProviderContext,
-  ): AsyncGenerator<ProviderStreamEvent, void, undefined> {
+  ): AsyncIterable<ProviderStreamEvent> {
     const { model } = request
-    const abort = abortOf(context)
+    let abort: AbortSignal | AbortEmitter | undefined
     let prepared: Prepared | undefined
-    let response: HttpResponse | undefined
-    try {
-      const ready = prepare(request, context, true)
-      prepared = ready instanceof Promise ? await ready : (ready as Prepared)
-      response = await send(prepared, abort)
-      if (!isExpected(response, 'event-stream')) {
-        await rejectResponse(response, prepared, model, 'event-stream')
-      }
-      const parser = spec.createStreamParser()
-      for await (const message of readSse(response.body)) {
-        const events = parser.push(message)
-        for (let i = 0; i < events.length; i++) yield events[i] as ProviderStreamEvent
-      }
-      const last = parser.end()
-      for (let i = 0; i < last.length; i++) yield last[i] as ProviderStreamEvent
-    } catch (error) {
-      throw attemptError(error, context, abort, model, prepared)
-    } finally {
-      // Runs on `return()` too: the consumer left early, so close the connection.
-      await response?.cancel()
-    }
+    return new SseEventStream({
+      async open() {
+        abort = abortOf(context)
+        const ready = prepare(request, context, true)
+        prepared = ready instanceof Promise ? await ready : (ready as Prepared)
+        const response = await send(prepared, abort)
+        if (!isExpected(response, 'event-stream')) {
+          await rejectResponse(response, prepared, model, 'event-stream')
+        }
+        return response
+      },
+      createParser: () => spec.createStreamParser(),
+      // `open()` sets `abort` first thing, and nothing fails before it runs.
+      toError: (error) =>
+        attemptError(error, context, abort as AbortSignal | AbortEmitter, model, prepared),
+    })
   }
 
   /**

@@ -18,7 +18,7 @@ export type {
   Transport,
 } from './send-request.js'
 export { readSse } from './read-sse.js'
-export type { ReadSseOptions } from './read-sse.js'
+export type { ReadSseOptions } from './sse-decoder.js'
 export { errorFromResponse, kindFromStatus, readRequestId } from './http-error.js'
 export type { ErrorResponse } from './http-error.js'
 export {

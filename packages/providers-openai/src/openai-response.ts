@@ -7,7 +7,7 @@ import {
 import type { ResponseInfo } from '@understudy/provider-kit'
 import { z } from 'zod'
 import { createOpenAIInBandError, isOpenAIErrorBody } from './openai-errors.js'
-import { openAIUsageSchema, toUsage } from './openai-usage.js'
+import { isPlainUsage, openAIUsageSchema, toUsage } from './openai-usage.js'
 
 /**
  * `content` as servers send it: a string, `null` (tool calls only), or —
@@ -135,27 +135,6 @@ function isPlainMessage(message: unknown): boolean {
 
 function isPlainFunction(fn: unknown): boolean {
   return isRecord(fn) && typeof fn.name === 'string' && isNullishString(fn.arguments)
-}
-
-function isPlainUsage(usage: unknown): boolean {
-  if (usage === undefined || usage === null) return true
-  if (!isRecord(usage)) return false
-  if (!isCount(usage.prompt_tokens) || !isCount(usage.completion_tokens)) return false
-  if (!isCount(usage.total_tokens)) return false
-  const prompt = usage.prompt_tokens_details
-  if (prompt !== undefined && prompt !== null) {
-    if (!isRecord(prompt) || !isCount(prompt.cached_tokens)) return false
-  }
-  const completion = usage.completion_tokens_details
-  if (completion !== undefined && completion !== null) {
-    if (!isRecord(completion) || !isCount(completion.reasoning_tokens)) return false
-  }
-  return true
-}
-
-/** A count as the schema takes it unchanged: a finite number, or none. */
-function isCount(value: unknown): boolean {
-  return value === undefined || value === null || Number.isFinite(value)
 }
 
 function isNullishString(value: unknown): boolean {

@@ -8,7 +8,11 @@ import {
 } from '@understudy/core'
 import { readSse, type SseMessage } from '@understudy/provider-kit'
 import { describe, expect, it } from 'vitest'
-import { createOpenAIStreamParser } from './openai-stream.js'
+import {
+  createOpenAIStreamParser,
+  createOpenAIStreamParserWithSchema,
+  isPlainChunk,
+} from './openai-stream.js'
 import { readRecorded, readRecordedStream, recordedBodies } from './test-support/recorded.js'
 
 interface Aggregate {
@@ -368,6 +372,166 @@ describe('createOpenAIStreamParser', () => {
       expect(run(messages).all).toEqual(all)
     },
   )
+})
+
+/** Values of every kind a field may hold, the plain ones and the odd ones. */
+const anyValue = fc.oneof(
+  fc.constantFrom(undefined, null, '', 'x', 0, 1, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY),
+  fc.constantFrom('7', true, [], {}, [{ type: 'text', text: 'a' }], { message: 'boom' }),
+  fc.anything({ maxDepth: 1 }),
+)
+const nullishString = fc.oneof(fc.constantFrom(undefined, null), fc.string({ maxLength: 4 }))
+/** A field that is mostly of its plain form and sometimes anything at all. */
+const mostly = <T>(plain: fc.Arbitrary<T>): fc.Arbitrary<unknown> =>
+  fc.oneof({ arbitrary: plain, weight: 4 }, { arbitrary: anyValue, weight: 1 })
+const count = mostly(fc.oneof(fc.constantFrom(undefined, null), fc.nat()))
+const usage = fc.record(
+  {
+    prompt_tokens: count,
+    completion_tokens: count,
+    total_tokens: count,
+    prompt_tokens_details: mostly(
+      fc.oneof(fc.constant(null), fc.record({ cached_tokens: count }, { requiredKeys: [] })),
+    ),
+    completion_tokens_details: mostly(
+      fc.oneof(fc.constant(null), fc.record({ reasoning_tokens: count }, { requiredKeys: [] })),
+    ),
+  },
+  { requiredKeys: [] },
+)
+const delta = fc.record(
+  {
+    role: fc.constant('assistant'),
+    content: mostly(nullishString),
+    reasoning: fc.oneof(
+      { arbitrary: fc.constant(undefined), weight: 4 },
+      { arbitrary: mostly(nullishString), weight: 1 },
+    ),
+    reasoning_content: fc.oneof(
+      { arbitrary: fc.constant(undefined), weight: 4 },
+      { arbitrary: mostly(nullishString), weight: 1 },
+    ),
+    tool_calls: fc.oneof(
+      { arbitrary: fc.constantFrom(undefined, null), weight: 4 },
+      {
+        arbitrary: mostly(
+          fc.array(
+            fc.record(
+              {
+                index: mostly(fc.nat({ max: 1 })),
+                id: mostly(nullishString),
+                function: mostly(
+                  fc.record(
+                    { name: mostly(nullishString), arguments: mostly(nullishString) },
+                    { requiredKeys: [] },
+                  ),
+                ),
+              },
+              { requiredKeys: [] },
+            ),
+            { maxLength: 2 },
+          ),
+        ),
+        weight: 1,
+      },
+    ),
+    refusal: fc.constantFrom(undefined, null),
+  },
+  { requiredKeys: [] },
+)
+const choice = fc.record(
+  {
+    index: mostly(fc.nat({ max: 1 })),
+    delta: mostly(fc.oneof(fc.constantFrom(undefined, null), delta)),
+    finish_reason: mostly(
+      fc.oneof(nullishString, fc.constantFrom('stop', 'length', 'tool_calls', 'content_filter')),
+    ),
+  },
+  { requiredKeys: [] },
+)
+/** Stream chunks: mostly plain, often with one part of an odd shape. */
+const anyChunk = mostly(
+  fc.record(
+    {
+      id: fc.constant('chatcmpl-1'),
+      object: fc.constant('chat.completion.chunk'),
+      choices: mostly(fc.array(mostly(choice), { maxLength: 2 })),
+      usage: mostly(fc.oneof(fc.constantFrom(undefined, null), usage)),
+    },
+    { requiredKeys: [] },
+  ),
+)
+
+/** What a parser does with `messages` and then its end: each push's events or error, then end's. */
+function outcomes(parser: ReturnType<typeof createOpenAIStreamParser>, messages: SseMessage[]) {
+  const each = (step: () => readonly ProviderStreamEvent[]) => {
+    try {
+      return { events: step() }
+    } catch (error) {
+      return { error: isUnderstudyError(error) ? [error.kind, error.message] : String(error) }
+    }
+  }
+  return [...messages.map((message) => each(() => parser.push(message))), each(() => parser.end())]
+}
+
+describe('isPlainChunk', () => {
+  prop.prop([anyChunk], { numRuns: 3_000 })(
+    'never takes as plain a chunk the schema would reject or read otherwise',
+    (value) => {
+      if (!isPlainChunk(value)) return
+      const message = { event: undefined, data: JSON.stringify(value) }
+      // Through JSON, as a chunk arrives: plain is judged on what JSON.parse gives back.
+      if (!isPlainChunk(JSON.parse(message.data))) return
+      expect(createOpenAIStreamParser().push(message)).toEqual(
+        createOpenAIStreamParserWithSchema().push(message),
+      )
+    },
+  )
+
+  prop.prop([fc.array(anyChunk, { maxLength: 6 }), fc.boolean()], { numRuns: 1_000 })(
+    'gives the same events and errors as the schema path over a whole stream, fast chunks or not',
+    (chunks, done) => {
+      const messages: SseMessage[] = chunks.map((each) => ({
+        event: undefined,
+        data: JSON.stringify(each) ?? 'undefined',
+      }))
+      if (done) messages.push({ event: undefined, data: '[DONE]' })
+      expect(outcomes(createOpenAIStreamParser(), messages)).toEqual(
+        outcomes(createOpenAIStreamParserWithSchema(), messages),
+      )
+    },
+  )
+
+  it('takes the chunks of a recorded OpenAI text stream as plain, so they skip the schema', () => {
+    const chunks = readRecorded('openai/stream-text-with-usage.sse')
+      .split('\n\n')
+      .filter((event) => event.startsWith('data: {'))
+      .map((event) => JSON.parse(event.slice('data: '.length)) as unknown)
+    expect(chunks.length).toBeGreaterThan(2)
+    for (const each of chunks) expect(isPlainChunk(each)).toBe(true)
+  })
+
+  it('leaves tool calls, reasoning, a second choice and odd usage to the schema', () => {
+    const with_ = (delta: unknown, extra: Record<string, unknown> = {}) => ({
+      choices: [{ index: 0, delta, finish_reason: null }],
+      ...extra,
+    })
+    expect(isPlainChunk(with_({ content: 'a' }))).toBe(true)
+    expect(isPlainChunk(with_({ tool_calls: [{ index: 0, function: { arguments: '{' } }] }))).toBe(
+      false,
+    )
+    expect(isPlainChunk(with_({ reasoning: 'hm' }))).toBe(false)
+    expect(isPlainChunk(with_({ content: 'a' }, { usage: { prompt_tokens: '7' } }))).toBe(false)
+    expect(isPlainChunk({ choices: [{ index: 1, delta: { content: 'B' } }] })).toBe(false)
+    expect(
+      isPlainChunk({
+        choices: [
+          { index: 0, delta: { content: 'A' } },
+          { index: 1, delta: {} },
+        ],
+      }),
+    ).toBe(false)
+  })
 })
 
 async function* toAsync(pieces: readonly Uint8Array[]): AsyncGenerator<Uint8Array> {

@@ -9,7 +9,7 @@ import type { SseMessage, StreamParser } from '@understudy/provider-kit'
 import { z } from 'zod'
 import { createOpenAIInBandError, isOpenAIErrorBody } from './openai-errors.js'
 import { mapOpenAIFinishReason } from './openai-response.js'
-import { openAIUsageSchema, toUsage } from './openai-usage.js'
+import { isPlainUsage, type OpenAIUsage, openAIUsageSchema, toUsage } from './openai-usage.js'
 
 const toolCallDeltaSchema = z.object({
   index: z.number().nullish(),
@@ -68,6 +68,18 @@ const none: readonly ProviderStreamEvent[] = Object.freeze([])
  * (`index` 0) is read.
  */
 export function createOpenAIStreamParser(): StreamParser {
+  return createParser(true)
+}
+
+/**
+ * {@link createOpenAIStreamParser} with every chunk through the schema, never
+ * the fast check: the reference the fast path is tested against.
+ */
+export function createOpenAIStreamParserWithSchema(): StreamParser {
+  return createParser(false)
+}
+
+function createParser(fast: boolean): StreamParser {
   let finishReason: FinishReason | undefined
   let usage: Usage = {}
   let ended = false
@@ -94,6 +106,7 @@ export function createOpenAIStreamParser(): StreamParser {
       if (data.trim() === '') return none
       const json = parseJson(data)
       if (message.event === 'error' || isOpenAIErrorBody(json)) throw createOpenAIInBandError(json)
+      if (fast && isPlainChunk(json)) return pushPlain(json as PlainChunk)
       const parsed = chunkSchema.safeParse(json)
       if (!parsed.success) {
         throw new UnderstudyError({
@@ -134,6 +147,18 @@ export function createOpenAIStreamParser(): StreamParser {
     },
   }
 
+  /** A chunk {@link isPlainChunk} took: read as the schema path would read it, without the copy. */
+  function pushPlain(chunk: PlainChunk): readonly ProviderStreamEvent[] {
+    const chunkUsage = chunk.usage
+    if (chunkUsage !== null && chunkUsage !== undefined) usage = toUsage(chunkUsage)
+    const choice = chunk.choices?.[0]
+    if (choice === undefined) return none
+    const reason = choice.finish_reason
+    if (typeof reason === 'string' && reason !== '') finishReason = mapOpenAIFinishReason(reason)
+    const content = choice.delta?.content
+    return typeof content === 'string' && content !== '' ? [{ type: 'text', text: content }] : none
+  }
+
   function toolCallEvent(
     call: z.infer<typeof toolCallDeltaSchema>,
     index: number,
@@ -159,6 +184,60 @@ export function createOpenAIStreamParser(): StreamParser {
       argumentsDelta,
     }
   }
+}
+
+/** The one shape {@link isPlainChunk} lets past the schema. */
+interface PlainChunk {
+  readonly choices?:
+    | readonly {
+        readonly finish_reason?: string | null
+        readonly delta?: { readonly content?: string | null } | null
+      }[]
+    | null
+  readonly usage?: OpenAIUsage | null
+}
+
+/**
+ * Tells, fast, whether `json` is the common chunk: at most one choice, of
+ * index 0, whose delta holds at most string `content` (no tool calls, no
+ * reasoning), with an optional string `finish_reason` and a plain usage.
+ * `true` means the schema accepts the chunk and the parser reads the same
+ * events from it (a property test holds the two together); `false` only
+ * means "let the schema decide" — and the schema also words every error.
+ *
+ * Why not the schema every time: `safeParse` copies each chunk and builds
+ * its result, the largest share of the adapter's work per streamed chunk.
+ */
+export function isPlainChunk(json: unknown): boolean {
+  if (!isRecord(json)) return false
+  if (!isPlainUsage(json.usage)) return false
+  const choices = json.choices
+  if (choices === undefined || choices === null) return true
+  if (!Array.isArray(choices) || choices.length > 1) return false
+  if (choices.length === 0) return true
+  const choice: unknown = choices[0]
+  if (!isRecord(choice)) return false
+  const index = choice.index
+  if (index !== 0 && index !== undefined && index !== null) return false
+  if (!isNullishString(choice.finish_reason)) return false
+  const delta = choice.delta
+  if (delta === undefined || delta === null) return true
+  if (!isRecord(delta) || !isNullishString(delta.content)) return false
+  return (
+    isNullish(delta.tool_calls) && isNullish(delta.reasoning) && isNullish(delta.reasoning_content)
+  )
+}
+
+function isRecord(value: unknown): value is Readonly<Record<string, unknown>> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+function isNullish(value: unknown): boolean {
+  return value === undefined || value === null
+}
+
+function isNullishString(value: unknown): boolean {
+  return value === undefined || value === null || typeof value === 'string'
 }
 
 function parseJson(data: string): unknown {

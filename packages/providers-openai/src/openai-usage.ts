@@ -59,3 +59,34 @@ export function toUsage(usage: OpenAIUsage | null | undefined): Usage {
   if (typeof reasoning === 'number') out.reasoningTokens = reasoning
   return out
 }
+
+/**
+ * Tells, fast, whether `usage` is written plainly: nothing, or counts that
+ * are finite numbers (or nothing) and details that are objects (or
+ * nothing). `true` means {@link openAIUsageSchema} takes it unchanged, so it
+ * may be read without the schema; `false` means "let the schema decide".
+ */
+export function isPlainUsage(usage: unknown): boolean {
+  if (usage === undefined || usage === null) return true
+  if (!isRecord(usage)) return false
+  if (!isCount(usage.prompt_tokens) || !isCount(usage.completion_tokens)) return false
+  if (!isCount(usage.total_tokens)) return false
+  const prompt = usage.prompt_tokens_details
+  if (prompt !== undefined && prompt !== null) {
+    if (!isRecord(prompt) || !isCount(prompt.cached_tokens)) return false
+  }
+  const completion = usage.completion_tokens_details
+  if (completion !== undefined && completion !== null) {
+    if (!isRecord(completion) || !isCount(completion.reasoning_tokens)) return false
+  }
+  return true
+}
+
+/** A count as the schema takes it unchanged: a finite number, or none. */
+function isCount(value: unknown): boolean {
+  return value === undefined || value === null || Number.isFinite(value)
+}
+
+function isRecord(value: unknown): value is Readonly<Record<string, unknown>> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
