@@ -31,8 +31,3 @@ export class AwaitedPromise<T> extends Promise<T> {
     return super.then(onFulfilled, onRejected)
   }
 }
-
-/** Marks `promise` as handled without counting as a wait on it. */
-export function markHandled(promise: Promise<unknown>): void {
-  Promise.prototype.then.call(promise, undefined, () => {})
-}

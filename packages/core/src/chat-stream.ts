@@ -34,7 +34,7 @@ class CallStream implements ChatStream {
     // Awaiting `response` reads the stream, unless a loop reads it: the read
     // starts a microtask after the first wait, so `Promise.all([stream.response,
     // loop(stream)])` leaves the events to the loop.
-    call.response.onFirstAwait(() => queueMicrotask(() => this.#drive()))
+    call.onAwait = () => queueMicrotask(() => this.#drive())
   }
 
   get response(): Promise<ChatResponse> {

@@ -385,6 +385,34 @@ describe('client.stream, the stream object', () => {
     ).toEqual(['start', 'text', 'text', 'finish', 'done'])
   })
 
+  it('leaves no unhandled rejection when a failed stream is only looped over', async () => {
+    const unhandled: unknown[] = []
+    const listener = (reason: unknown): void => void unhandled.push(reason)
+    process.on('unhandledRejection', listener)
+    try {
+      const { client, clock } = streamSetup({
+        a: { m1: [{ chunks: ['x'], end: { fail: 'server' } }] },
+      })
+      const loop = async (): Promise<unknown> => {
+        try {
+          for await (const _ of client.stream(request)) {
+            // Only the loop reads: `response` is never taken.
+          }
+        } catch (error) {
+          return error
+        }
+        return undefined
+      }
+      const { settle } = await import('./test-support/settle.js')
+      const thrown = await settle(clock, loop())
+      expect(thrown).toMatchObject({ status: 'fulfilled', value: { kind: 'stream_interrupted' } })
+      await new Promise((resolve) => setTimeout(resolve, 10))
+      expect(unhandled).toEqual([])
+    } finally {
+      process.off('unhandledRejection', listener)
+    }
+  })
+
   it('can be iterated only once', async () => {
     const { client, read } = streamSetup()
     const stream = client.stream(request)

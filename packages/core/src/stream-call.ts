@@ -1,4 +1,4 @@
-import { AwaitedPromise, markHandled } from './awaited-promise.js'
+import { AwaitedPromise } from './awaited-promise.js'
 import type { PlanEntry } from './build-plan.js'
 import { abortedError, allFailed, withAttempts } from './call-errors.js'
 import { readCooldowns, recordHealth } from './call-health.js'
@@ -72,6 +72,10 @@ export class StreamCall {
   #end: { readonly error?: UnderstudyError; delivered: boolean } | undefined
   #wake: (() => void) | undefined
   readonly #response: AwaitedPromise<ChatResponse>
+  /** How the call ended, kept until someone waits on `response`. */
+  #outcome: CallOutcome | undefined
+  #awaited = false
+  #onAwait: (() => void) | undefined
   #resolve!: (response: ChatResponse) => void
   #reject!: (error: UnderstudyError) => void
 
@@ -82,8 +86,19 @@ export class StreamCall {
       this.#resolve = resolve
       this.#reject = reject
     })
-    // A caller who only iterates never reads `response`: its rejection must not go unhandled.
-    markHandled(this.#response)
+    this.#response.onFirstAwait(() => {
+      this.#awaited = true
+      this.#deliverResponse()
+      this.#onAwait?.()
+    })
+  }
+
+  /**
+   * Called at the first wait on `response` (after it is settled, if the
+   * call is over): the stream object reads the stream then, if no loop does.
+   */
+  set onAwait(hook: () => void) {
+    this.#onAwait = hook
   }
 
   get response(): AwaitedPromise<ChatResponse> {
@@ -450,6 +465,27 @@ export class StreamCall {
     recordHealth(this.#settings, winner.entry, plan, { ok: true, at: ended })
     this.#detach()
     const usage = Object.freeze({ ...event.usage }) as Usage
+    const attempts = Object.freeze(this.#attempts.slice())
+    this.#end = { delivered: true }
+    this.#queue.push(Object.freeze({ type: 'finish', finishReason: event.finishReason, usage }))
+    // Built when someone wants it: a caller who only loops never pays for it.
+    const build = (): ChatResponse =>
+      this.#buildResponse(winner, event.finishReason, usage, attempts)
+    if (hooks.length > 0) {
+      const response = build()
+      this.#settleResponse({ response: () => response })
+      emitHook(hooks, 'onSuccess', response)
+    } else {
+      this.#settleResponse({ response: build })
+    }
+  }
+
+  #buildResponse(
+    winner: StreamAttempt,
+    finishReason: FinishEvent['finishReason'],
+    usage: Usage,
+    attempts: readonly Attempt[],
+  ): ChatResponse {
     const text = this.#partial.text()
     const toolCalls = this.#partial.toolCalls()
     const reasoning = this.#partial.reasoning()
@@ -458,24 +494,38 @@ export class StreamCall {
       content: text,
     }
     if (toolCalls.length > 0) message.toolCalls = toolCalls
-    // Field by field rather than spreads: this runs once per stream, on the hot path.
+    // Field by field rather than spreads: V8 builds such a literal on a slow path.
     const response: Mutable<ChatResponse> = {
       text,
       message: Object.freeze(message),
       toolCalls,
-      finishReason: event.finishReason,
+      finishReason,
       usage,
       provider: winner.entry.provider.id,
       model: winner.entry.model,
       target: winner.entry.target,
-      attempts: Object.freeze(this.#attempts.slice()),
+      attempts,
     }
     if (reasoning !== undefined) response.reasoning = reasoning
-    Object.freeze(response)
-    this.#end = { delivered: true }
-    this.#queue.push(Object.freeze({ type: 'finish', finishReason: event.finishReason, usage }))
-    this.#resolve(response)
-    emitHook(hooks, 'onSuccess', response)
+    return Object.freeze(response)
+  }
+
+  /**
+   * Settles `response` with the call's outcome once someone waits on it:
+   * at once if someone already does, else at the first wait. A rejection
+   * nobody waits for is never made, so it cannot go unhandled.
+   */
+  #settleResponse(outcome: CallOutcome): void {
+    this.#outcome = outcome
+    if (this.#awaited) this.#deliverResponse()
+  }
+
+  #deliverResponse(): void {
+    const outcome = this.#outcome
+    if (outcome === undefined) return
+    this.#outcome = undefined
+    if (outcome.response !== undefined) this.#resolve(outcome.response())
+    else this.#reject(outcome.error)
   }
 
   /** A failure after the commit point: continue on another target when asked and able, else end. */
@@ -672,7 +722,7 @@ export class StreamCall {
     this.#end = { error, delivered: false }
     this.#stopAll(error)
     this.#detach()
-    this.#reject(error)
+    this.#settleResponse({ error })
     emitHook(this.#settings.hooks, 'onFailure', error)
   }
 
@@ -684,6 +734,11 @@ export class StreamCall {
 
 /** Events a provider may send after its finish before its body ends; past that, the read stops. */
 const maxReadsAfterFinish = 8
+
+/** How a call ended: a response to build, or an error. */
+type CallOutcome =
+  | { readonly response: () => ChatResponse; readonly error?: undefined }
+  | { readonly response?: undefined; readonly error: UnderstudyError }
 
 /** What a caller's read resolves with. */
 type Read = IteratorResult<StreamEvent> | Promise<IteratorResult<StreamEvent>>
