@@ -203,6 +203,36 @@ describe('client.stream, after the first content', () => {
     expect(b.streams).toHaveLength(0)
   })
 
+  it("keeps the call's keys out of an interruption: message, cause, partial and JSON", async () => {
+    const secret = 'sk-stream-secret-4711'
+    const echoing = {
+      id: 'echo',
+      complete: () => Promise.reject(new Error('unused')),
+      async *stream() {
+        yield { type: 'text' as const, text: 'Hel' }
+        throw new Error(`upstream said: invalid key ${secret}`)
+      },
+    }
+    const { clock } = streamSetup()
+    const echoClient = createClient({ providers: [echoing], clock })
+    const stream = echoClient.stream(
+      { model: 'echo/m', messages: [{ role: 'user', content: 'hi' }] },
+      { apiKey: secret },
+    )
+    const { settle } = await import('./test-support/settle.js')
+    const settled = await settle(clock, stream.response)
+    expect(settled.status).toBe('rejected')
+    const error = settled.status === 'rejected' ? (settled.reason as Error) : undefined
+    expect(error).toMatchObject({ kind: 'stream_interrupted', partial: { text: 'Hel' } })
+    const seen = [
+      error?.message,
+      String((error?.cause as Error | undefined)?.message),
+      JSON.stringify(error),
+      error?.stack,
+    ].join('\n')
+    expect(seen).not.toContain(secret)
+  })
+
   it('reports a body that ends without its terminal signal as interrupted, never a finish', async () => {
     const { run } = streamSetup({ a: { m1: [{ chunks: ['Hel'], end: 'none' }] } })
     const result = await run()

@@ -37,7 +37,11 @@ export {
   defaultStatusKinds,
   providerConformanceChecks,
 } from './run-provider-conformance.js'
-export type { ConformanceCheck, ConformanceSetup } from './run-provider-conformance.js'
+export type {
+  ConformanceCheck,
+  ConformanceSetup,
+  ServerSetup,
+} from './run-provider-conformance.js'
 export { StreamFallbackFailure, streamFallbackChecks } from './run-stream-fallback.js'
 export type { StreamFallbackCheck, StreamFallbackSetup } from './run-stream-fallback.js'
 export { hostileMockProvider, mockProvider } from './mock-provider.js'

@@ -1,3 +1,4 @@
+import { makingUpFinish } from './test-support/broken-providers.js'
 import {
   isUnderstudyError,
   type Provider,
@@ -221,18 +222,7 @@ describe('providerConformanceChecks', () => {
   })
 
   it('fails a provider that makes up a finish when the stream lost its terminal signal', async () => {
-    const wrap = (provider: Provider): Provider => ({
-      ...provider,
-      async *stream(request, context) {
-        try {
-          yield* provider.stream(request, context)
-        } catch (error) {
-          if (!isUnderstudyError(error, 'incomplete')) throw error
-          yield { type: 'finish', finishReason: 'stop', usage: {} }
-        }
-      },
-    })
-    expect(await failuresOf(setupOf({ wrap }))).toEqual({
+    expect(await failuresOf(setupOf({ wrap: makingUpFinish }))).toEqual({
       'ends a stream that lost its terminal signal with kind incomplete, never a made-up finish':
         'a stream without its terminal signal: the call succeeded; it must reject',
     })

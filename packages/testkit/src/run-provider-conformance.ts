@@ -10,14 +10,18 @@ import type { FakeServer, FakeServerOptions } from './fake-server.js'
 import type { Reply } from './reply.js'
 import { deepFreeze } from './deep-freeze.js'
 
-/** How to put a provider in front of a fake server of its dialect. */
-export interface ConformanceSetup {
+/** How to put a provider in front of a fake server of its dialect: what every provider suite takes. */
+export interface ServerSetup {
   /** Builds the provider under test for this base URL and key. */
   readonly provider: (options: { readonly baseURL: string; readonly apiKey: string }) => Provider
   /** Starts a fake server of the provider's dialect (`startFakeOpenAI`, …). */
   readonly startServer: (options?: FakeServerOptions) => Promise<FakeServer>
   /** The base URL the provider takes, from the server's origin. @default the origin */
   readonly baseURL?: (server: FakeServer) => string
+}
+
+/** What the conformance suite takes: a provider on its fake server, and what to expect of it. */
+export interface ConformanceSetup extends ServerSetup {
   /** The model called. @default 'conformance-model' */
   readonly model?: string
   /** Kinds expected for HTTP statuses, added to (or replacing) the defaults. */

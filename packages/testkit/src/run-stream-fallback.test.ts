@@ -1,3 +1,4 @@
+import { makingUpFinish } from './test-support/broken-providers.js'
 import { isUnderstudyError, type Provider, type ProviderStreamEvent } from '@understudy/core'
 import { describe, expect, it } from 'vitest'
 import {
@@ -93,18 +94,7 @@ describe('streamFallbackChecks', () => {
   })
 
   it('fails a provider that makes up a finish when its stream lost its terminal signal', async () => {
-    const wrap = (provider: Provider): Provider => ({
-      ...provider,
-      async *stream(request, context) {
-        try {
-          yield* provider.stream(request, context)
-        } catch (error) {
-          if (!isUnderstudyError(error, 'incomplete')) throw error
-          yield { type: 'finish', finishReason: 'stop', usage: {} }
-        }
-      },
-    })
-    expect(await failuresOf(setupOf({ wrap }))).toEqual({
+    expect(await failuresOf(setupOf({ wrap: makingUpFinish }))).toEqual({
       "falls back unseen on a stream that ends without content or its terminal signal: the caller gets the fallback's text and one start":
         "a stream that ends without content or its terminal signal: the primary's attempt failed with kind empty, expected incomplete",
       'ends a stream that lost its terminal signal after content with stream_interrupted (cause incomplete), never a made-up finish':

@@ -11,20 +11,16 @@ import {
   type StreamEvent,
   type UnderstudyError,
 } from '@understudy/core'
-import type { FakeServer, FakeServerOptions, RecordedRequest } from './fake-server.js'
+import type { FakeServer, RecordedRequest } from './fake-server.js'
+import type { ServerSetup } from './run-provider-conformance.js'
 import type { Reply } from './reply.js'
 
-/** How to put a provider of one dialect in front of that dialect's fake server. */
-export interface StreamFallbackSetup {
-  /**
-   * Builds the provider under test for this base URL and key. It serves
-   * both the primary and the fallback target of every check.
-   */
-  readonly provider: (options: { readonly baseURL: string; readonly apiKey: string }) => Provider
-  /** Starts a fake server of the provider's dialect (`startFakeOpenAI`, …). */
-  readonly startServer: (options?: FakeServerOptions) => Promise<FakeServer>
-  /** The base URL the provider (and a target's `baseURL`) takes, from the server. @default the origin */
-  readonly baseURL?: (server: FakeServer) => string
+/**
+ * What the streaming-with-fallbacks suite takes: a provider on its fake
+ * server (it serves both the primary and the fallback target of every
+ * check), and how long its time limits are.
+ */
+export interface StreamFallbackSetup extends ServerSetup {
   /**
    * The time limits the checks set, in real ms: the first-token and idle
    * timeouts, and the hedge delay is a third of it. Small keeps the suite
