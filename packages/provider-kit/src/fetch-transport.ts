@@ -1,0 +1,180 @@
+import type { UnderstudyError } from '@understudy/core'
+import type {
+  AbortEmitter,
+  BodyFlow,
+  BodyListener,
+  HttpResponse,
+  SendRequestOptions,
+} from './send-request.js'
+import { parseJsonBody, transportError } from './transport-error.js'
+
+/** `signal` as an `AbortSignal`, for `fetch`: itself, or one that aborts with the emitter. */
+function toAbortSignal(signal: AbortSignal | AbortEmitter): AbortSignal {
+  if ('addEventListener' in signal) return signal
+  const controller = new AbortController()
+  if (signal.aborted) controller.abort(signal.reason)
+  else signal.once('abort', () => controller.abort(signal.reason))
+  return controller.signal
+}
+
+export async function sendWithFetch(options: SendRequestOptions): Promise<HttpResponse> {
+  const method = options.method ?? 'POST'
+  const send = options.fetch ?? globalThis.fetch
+  let response: Response
+  try {
+    const init: RequestInit = { method, redirect: 'manual' }
+    if (options.headers !== undefined) init.headers = options.headers
+    if (options.body !== undefined) init.body = options.body
+    if (options.signal !== undefined) init.signal = toAbortSignal(options.signal)
+    response = await send(options.url, init)
+  } catch (error) {
+    throw transportError(error, options, method, 'request')
+  }
+  return new FetchResponse(response, options, method)
+}
+
+/** A `fetch` response. */
+export class FetchResponse implements HttpResponse {
+  readonly status: number
+  readonly headers: Readonly<Record<string, string>>
+  readonly #response: Response
+  readonly #options: SendRequestOptions
+  readonly #method: string
+  #cancelled = false
+
+  constructor(response: Response, options: SendRequestOptions, method: string) {
+    const headers: Record<string, string> = {}
+    response.headers.forEach((value, name) => {
+      headers[name] = value
+    })
+    this.status = response.status
+    this.headers = headers
+    this.#response = response
+    this.#options = options
+    this.#method = method
+  }
+
+  get body(): AsyncIterable<Uint8Array> {
+    return readFetchBody(this.#response, (error) => this.#fail(error))
+  }
+
+  text(): Promise<string> {
+    return this.#response.text().catch((error: unknown) => this.#fail(error))
+  }
+
+  json(): Promise<unknown> {
+    return this.#response.text().then(parseJsonBody, (error: unknown) => this.#fail(error))
+  }
+
+  /** See {@link flowBody}: the body read through one reader, a chunk at a time while wanted. */
+  flow(listener: BodyListener): BodyFlow {
+    const stream = this.#response.body
+    if (stream === null) {
+      queueMicrotask(() => listener.end())
+      return { pause: noop, resume: noop, cancel: () => Promise.resolve() }
+    }
+    return new FetchBodyFlow(stream.getReader(), listener, (error) =>
+      transportError(error, this.#options, this.#method, 'body'),
+    )
+  }
+
+  async cancel(): Promise<void> {
+    if (this.#cancelled || this.#response.bodyUsed) return
+    this.#cancelled = true
+    await this.#response.body?.cancel().catch(noop)
+  }
+
+  #fail(error: unknown): never {
+    throw transportError(error, this.#options, this.#method, 'body')
+  }
+}
+
+async function* readFetchBody(
+  response: Response,
+  fail: (error: unknown) => never,
+): AsyncGenerator<Uint8Array, void, undefined> {
+  const stream = response.body
+  if (stream === null) return
+  const reader = stream.getReader()
+  let finished = false
+  try {
+    for (;;) {
+      const read = await reader.read().catch(fail)
+      if (read.done) {
+        finished = true
+        return
+      }
+      yield read.value
+    }
+  } finally {
+    // The consumer left early: cancelling the stream closes the connection.
+    if (!finished) await reader.cancel().catch(noop)
+    reader.releaseLock()
+  }
+}
+
+/** A `fetch` body read through its reader: one `read()` at a time while flowing. */
+class FetchBodyFlow implements BodyFlow {
+  readonly #reader: ReadableStreamDefaultReader<Uint8Array>
+  readonly #listener: BodyListener
+  readonly #typed: (error: unknown) => UnderstudyError
+  #flowing = true
+  #reading = false
+  #over = false
+
+  constructor(
+    reader: ReadableStreamDefaultReader<Uint8Array>,
+    listener: BodyListener,
+    typed: (error: unknown) => UnderstudyError,
+  ) {
+    this.#reader = reader
+    this.#listener = listener
+    this.#typed = typed
+    this.#read()
+  }
+
+  pause(): void {
+    this.#flowing = false
+  }
+
+  resume(): void {
+    this.#flowing = true
+    if (!this.#reading) this.#read()
+  }
+
+  cancel(): Promise<void> {
+    if (this.#over) return Promise.resolve()
+    this.#over = true
+    // Settles a pending read() as done and closes the connection.
+    return this.#reader.cancel().then(noop, noop)
+  }
+
+  #read(): void {
+    if (this.#over) return
+    this.#reading = true
+    this.#reader.read().then(this.#onRead, this.#onError)
+  }
+
+  readonly #onRead = (
+    read: Awaited<ReturnType<ReadableStreamDefaultReader<Uint8Array>['read']>>,
+  ): void => {
+    this.#reading = false
+    if (this.#over) return
+    if (read.done) {
+      this.#over = true
+      this.#listener.end()
+      return
+    }
+    this.#listener.chunk(read.value)
+    if (this.#flowing) this.#read()
+  }
+
+  readonly #onError = (error: unknown): void => {
+    this.#reading = false
+    if (this.#over) return
+    this.#over = true
+    this.#listener.error(this.#typed(error))
+  }
+}
+
+function noop(): void {}
