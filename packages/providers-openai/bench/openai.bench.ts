@@ -2,9 +2,10 @@
  * Understudy's OpenAI path against the floor (a raw undici request + JSON.parse)
  * and the official `openai` SDK, all against the testkit's fake OpenAI server on
  * loopback, in one run. The fake servers run in a child process, so their work
- * does not compete with the client's on this event loop. Prints latency
- * (p50/p99, sequential) and throughput (64 calls in flight) with ratios to the
- * floor; asserts nothing.
+ * does not compete with the client's on this event loop, and each row runs in
+ * a process of its own (see ./isolated.ts). Prints latency (p50/p99,
+ * sequential) and throughput (64 calls in flight) with ratios to the floor;
+ * asserts nothing.
  */
 import { fork } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
@@ -12,21 +13,26 @@ import { createClient } from '@understudy/core'
 import OpenAI from 'openai'
 import { request } from 'undici'
 import { openai } from '../dist/index.js'
+import { collect, measureIsolated, median, reportSample, workerRole } from './isolated.js'
 
-/** Measured rounds (a warm-up round comes first and is thrown away); `BENCH_ROUNDS` overrides. */
+/** Measured rounds, each row in a fresh process; `BENCH_ROUNDS` overrides. */
 const rounds = Number(process.env.BENCH_ROUNDS ?? 6)
 const sequentialCalls = 600
-/** Calls before each latency measure, so the row's own code is hot when its clock starts. */
-const warmupCalls = 100
+/** Calls before the first measure, so the row's own code is hot when its clock starts. */
+const warmupCalls = 1_000
 const concurrency = 64
 const throughputMs = 1_000
 
 const messages = [{ role: 'user' as const, content: 'Say hi.' }]
 
-interface Servers {
-  readonly up: { readonly url: string }
-  readonly down: { readonly url: string }
-  readonly backup: { readonly url: string }
+/** The fake servers' URLs, as the benchmark hands them to each worker. */
+interface Urls {
+  readonly up: string
+  readonly down: string
+  readonly backup: string
+}
+
+interface Servers extends Urls {
   readonly stop: () => void
 }
 
@@ -40,41 +46,61 @@ async function startServers(): Promise<Servers> {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     },
   )
-  const urls = await new Promise<{ up: string; down: string; backup: string }>(
-    (resolve, reject) => {
-      child.once('message', (message) =>
-        resolve(message as { up: string; down: string; backup: string }),
-      )
-      child.once('error', reject)
-      child.once('exit', (code) => reject(new Error(`the fake servers exited with ${code}`)))
-    },
-  )
-  return {
-    up: { url: urls.up },
-    down: { url: urls.down },
-    backup: { url: urls.backup },
-    stop: () => child.kill(),
-  }
+  const urls = await new Promise<Urls>((resolve, reject) => {
+    child.once('message', (message) => resolve(message as Urls))
+    child.once('error', reject)
+    child.once('exit', (code) => reject(new Error(`the fake servers exited with ${code}`)))
+  })
+  return { ...urls, stop: () => child.kill() }
 }
 
-const servers = await startServers()
-const { up, down, backup } = servers
+type Row = readonly [string, () => Promise<unknown>]
 
-const sdk = new OpenAI({ baseURL: `${up.url}/v1`, apiKey: 'bench-key', maxRetries: 0 })
-const client = createClient({
-  providers: [openai({ baseURL: `${up.url}/v1`, apiKey: 'bench-key' })],
-  retries: 0,
-  health: { cooldownMs: 0 },
-})
-const fallbacks = [
-  { model: 'openai/gpt-4o-mini', baseURL: `${backup.url}/v1`, apiKey: 'backup-key' },
-  { model: 'openai/gpt-4.1-mini', baseURL: `${backup.url}/v1`, apiKey: 'backup-key' },
-]
-const failingClient = createClient({
-  providers: [openai({ baseURL: `${down.url}/v1`, apiKey: 'bench-key' })],
-  retries: 0,
-  health: { cooldownMs: 0 },
-})
+/** The rows of each table, over the servers at `urls`; only the measured row's clients are used. */
+function tables(urls: Urls): { readonly happy: readonly Row[]; readonly failover: readonly Row[] } {
+  const { up, down, backup } = urls
+  const sdk = new OpenAI({ baseURL: `${up}/v1`, apiKey: 'bench-key', maxRetries: 0 })
+  const client = createClient({
+    providers: [openai({ baseURL: `${up}/v1`, apiKey: 'bench-key' })],
+    retries: 0,
+    health: { cooldownMs: 0 },
+  })
+  const fallbacks = [
+    { model: 'openai/gpt-4o-mini', baseURL: `${backup}/v1`, apiKey: 'backup-key' },
+    { model: 'openai/gpt-4.1-mini', baseURL: `${backup}/v1`, apiKey: 'backup-key' },
+  ]
+  const failingClient = createClient({
+    providers: [openai({ baseURL: `${down}/v1`, apiKey: 'bench-key' })],
+    retries: 0,
+    health: { cooldownMs: 0 },
+  })
+  return {
+    happy: [
+      ['raw undici.request + JSON.parse (floor)', () => raw(up, 'bench-key')],
+      [
+        'openai SDK 6.x, retries off',
+        () => sdk.chat.completions.create({ model: 'gpt-4o', messages }),
+      ],
+      [
+        'understudy complete(), 2 fallbacks unused',
+        () => client.complete({ model: 'openai/gpt-4o', messages }, { fallbacks }),
+      ],
+    ],
+    failover: [
+      [
+        'failover by hand: raw 503, then raw 200 (floor)',
+        async () => {
+          await raw(down, 'bench-key').catch(() => undefined)
+          return raw(backup, 'backup-key')
+        },
+      ],
+      [
+        'understudy failover: 503, then the fallback',
+        () => failingClient.complete({ model: 'openai/gpt-4o', messages }, { fallbacks }),
+      ],
+    ],
+  }
+}
 
 async function raw(origin: string, key: string): Promise<unknown> {
   const response = await request(`${origin}/v1/chat/completions`, {
@@ -86,28 +112,6 @@ async function raw(origin: string, key: string): Promise<unknown> {
   if (response.statusCode !== 200) throw new Error(`HTTP ${response.statusCode}`)
   return JSON.parse(text)
 }
-
-const cases: readonly (readonly [string, () => Promise<unknown>])[] = [
-  ['raw undici.request + JSON.parse (floor)', () => raw(up.url, 'bench-key')],
-  ['openai SDK 6.x, retries off', () => sdk.chat.completions.create({ model: 'gpt-4o', messages })],
-  [
-    'understudy complete(), 2 fallbacks unused',
-    () => client.complete({ model: 'openai/gpt-4o', messages }, { fallbacks }),
-  ],
-]
-const failoverCases: readonly (readonly [string, () => Promise<unknown>])[] = [
-  [
-    'failover by hand: raw 503, then raw 200 (floor)',
-    async () => {
-      await raw(down.url, 'bench-key').catch(() => undefined)
-      return raw(backup.url, 'backup-key')
-    },
-  ],
-  [
-    'understudy failover: 503, then the fallback',
-    () => failingClient.complete({ model: 'openai/gpt-4o', messages }, { fallbacks }),
-  ],
-]
 
 /** One row's figures in one round. */
 interface Sample {
@@ -157,53 +161,40 @@ async function throughput(run: () => Promise<unknown>): Promise<{ rate: number; 
   return { rate: done / seconds, cpu: (used.user + used.system) / done }
 }
 
-/** `gc()` when node runs with `--expose-gc` (`pnpm bench` does): one row's garbage is not collected on the next row's time. */
-function collect(): void {
-  const gc: unknown = Reflect.get(globalThis, 'gc')
-  if (typeof gc === 'function') gc()
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  const middle = Math.floor(sorted.length / 2)
-  if (sorted.length === 0) return Number.NaN
-  return sorted.length % 2 === 1
-    ? (sorted[middle] as number)
-    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2
+/** Measures one row in this process: warm-up calls, then latency, then throughput. */
+async function measure(run: () => Promise<unknown>): Promise<Sample> {
+  for (let i = 0; i < warmupCalls; i++) await run()
+  collect()
+  const { p50, p99 } = await latency(run)
+  collect()
+  const { rate, cpu } = await throughput(run)
+  return { p50, p99, rate, cpu }
 }
 
 /**
- * Measures every row in {@link rounds} rounds plus a warm-up round that is
- * thrown away. Each round runs every row once, starting one row later than
- * the round before, so no row always runs first (paying the JIT's and the
- * pool's warm-up) or always right after a given other. A row's figure is its
- * median over the rounds; a ratio is the median of its per-round ratios to
- * the first row (the floor) measured in the same round, so a slow round
- * (another process, a GC) moves both sides of the ratio.
+ * Measures every row of a table in {@link rounds} rounds, each row in a
+ * fresh process. A row's figure is its median over the rounds; a ratio is
+ * the median of its per-round ratios to the first row (the floor) measured
+ * in the same round, so a slow round (another process, a noisy neighbour)
+ * moves both sides of the ratio.
  */
-async function table(title: string, rows: typeof cases): Promise<void> {
+async function table(title: string, name: 'happy' | 'failover', urls: Urls): Promise<void> {
   console.log(`\n${title}`)
-  const samples: Sample[][] = rows.map(() => [])
-  for (let round = 0; round <= rounds; round++) {
-    for (let k = 0; k < rows.length; k++) {
-      const index = (round + k) % rows.length
-      const row = rows[index]
-      if (row === undefined) continue
-      collect()
-      const { p50, p99 } = await latency(row[1])
-      collect()
-      const { rate, cpu } = await throughput(row[1])
-      // Round 0 is the warm-up round.
-      if (round > 0) samples[index]?.push({ p50, p99, rate, cpu })
-    }
-  }
+  const rows = tables(urls)[name]
+  const samples = await measureIsolated<Sample, Urls>(
+    import.meta.url,
+    name,
+    rows.length,
+    rounds,
+    urls,
+  )
   const floor = samples[0] ?? []
   console.log(
     `${'case'.padEnd(48)} ${'p50 µs'.padStart(8)} ${'p99 µs'.padStart(8)} ${'calls/s'.padStart(8)}` +
       ` ${'cpu µs'.padStart(7)}  ${'p50 ratio'.padStart(9)}  ${'rate ratio (min–max)'.padStart(22)}` +
       `  ${'cpu ratio'.padStart(9)}`,
   )
-  rows.forEach(([name], index) => {
+  rows.forEach(([label], index) => {
     const own = samples[index] ?? []
     const ratios = (field: keyof Sample): number[] =>
       own.map((sample, round) => sample[field] / (floor[round]?.[field] ?? Number.NaN))
@@ -214,7 +205,7 @@ async function table(title: string, rows: typeof cases): Promise<void> {
     const rate = median(own.map((sample) => sample.rate))
     const cpu = median(own.map((sample) => sample.cpu))
     console.log(
-      `${name.padEnd(48)} ${p50.toFixed(0).padStart(8)} ${p99.toFixed(0).padStart(8)}` +
+      `${label.padEnd(48)} ${p50.toFixed(0).padStart(8)} ${p99.toFixed(0).padStart(8)}` +
         ` ${rate.toFixed(0).padStart(8)} ${cpu.toFixed(0).padStart(7)}` +
         `  ${median(ratios('p50')).toFixed(2).padStart(8)}x` +
         `  ${median(rateRatios).toFixed(2).padStart(8)}x ${spread.padStart(12)}` +
@@ -223,15 +214,24 @@ async function table(title: string, rows: typeof cases): Promise<void> {
   })
 }
 
+const role = workerRole<Urls>()
+if (role !== undefined) {
+  const row = tables(role.context)[role.table as 'happy' | 'failover'][role.row]
+  if (row === undefined) throw new Error(`no row ${role.row} in ${role.table}`)
+  await reportSample(await measure(row[1]))
+  process.exit(0)
+}
+
 console.log(
-  `${rounds} rounds (plus one warm-up round) in rotating order; per row and round: ` +
+  `${rounds} rounds in rotating order, each row in a fresh process; per row and round: ${warmupCalls} warm-up calls, ` +
     `${sequentialCalls} sequential calls, then ${throughputMs} ms at ${concurrency} in flight. ` +
     `Figures are medians over the rounds; ratios are medians of per-round ratios to the floor; ` +
-    `cpu µs is this process's CPU time per call at ${concurrency} in flight.`,
+    `cpu µs is the row's CPU time per call at ${concurrency} in flight.`,
 )
+const servers = await startServers()
 try {
-  await table('Happy path (the primary answers), fake OpenAI server on 127.0.0.1', cases)
-  await table('Failover (the primary answers 503), two fake servers', failoverCases)
+  await table('Happy path (the primary answers), fake OpenAI server on 127.0.0.1', 'happy', servers)
+  await table('Failover (the primary answers 503), two fake servers', 'failover', servers)
 } finally {
   servers.stop()
 }

@@ -3,7 +3,8 @@
  * unused) against the floor (a raw `undici.request` with a minimal SSE split
  * and `JSON.parse` per event) and the official `openai` SDK's stream, all on
  * the testkit's fake OpenAI server on loopback, in one run. The fake servers
- * run in a child process, so their work is not billed to the client.
+ * run in a child process, so their work is not billed to the client, and
+ * each row runs in a process of its own (see ./isolated.ts).
  *
  * Per row: CPU per stream (`process.cpuUsage` around sequential streams, and
  * around streams with {@link concurrency} in flight), p50 latency (request to
@@ -21,16 +22,17 @@ import { createClient } from '@understudy/core'
 import OpenAI from 'openai'
 import { request } from 'undici'
 import { openai } from '../dist/index.js'
+import { collect, measureIsolated, median, reportSample, workerRole } from './isolated.js'
 
-/** Measured rounds (a warm-up round comes first and is thrown away); `BENCH_ROUNDS` overrides. */
+/** Measured rounds, each row in a fresh process; `BENCH_ROUNDS` overrides. */
 const rounds = Number(process.env.BENCH_ROUNDS ?? 4)
 /** Content chunks in the measured stream (plus the role chunk, the finish, the usage chunk and `[DONE]`). */
 const chunkCount = 50
 const sequentialStreams = 200
 const concurrency = 16
 const concurrentStreams = 480
-/** Streams before each CPU measure, so the row's own code is hot when its clock starts. */
-const warmupStreams = 40
+/** Streams of each kind before the first measure, so the row's own code is hot when its clock starts. */
+const warmupStreams = 160
 /** The paced stream: each event its own write, this many ms apart (as a model sends them). */
 const pacedDelayMs = 1
 const pacedStreams = 320
@@ -47,11 +49,15 @@ const messages = [{ role: 'user' as const, content: 'Say hi.' }]
 const expectedChars = Array.from({ length: chunkCount }, (_, i) => ` word${i}`).join('').length
 const expectedLargeChars = largeChunkCount * largeChunkChars
 
-interface Servers {
+/** The fake servers' URLs, as the benchmark hands them to each worker. */
+interface Urls {
   readonly up: string
   readonly backup: string
   readonly paced: string
   readonly large: string
+}
+
+interface Servers extends Urls {
   readonly stop: () => void
 }
 
@@ -69,8 +75,8 @@ async function startServers(): Promise<Servers> {
     ],
     { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
   )
-  const urls = await new Promise<Omit<Servers, 'stop'>>((resolve, reject) => {
-    child.once('message', (message) => resolve(message as Omit<Servers, 'stop'>))
+  const urls = await new Promise<Urls>((resolve, reject) => {
+    child.once('message', (message) => resolve(message as Urls))
     child.once('error', reject)
     child.once('exit', (code) => reject(new Error(`the fake servers exited with ${code}`)))
   })
@@ -218,7 +224,9 @@ async function readUnderstudy(origin: string, onText: OnText): Promise<number> {
   return chars
 }
 
-const servers = await startServers()
+const role = workerRole<Urls>()
+/** The servers' URLs: handed over in a worker; the benchmark's own servers otherwise. */
+const servers: Urls = role?.context ?? (await startServers())
 
 const rows: readonly (readonly [string, ReadStream])[] = [
   ['raw undici.request + SSE split (floor)', readRaw],
@@ -261,7 +269,6 @@ function cpuMicros(start: NodeJS.CpuUsage): number {
 }
 
 async function sequential(read: ReadStream): Promise<{ cpu: number; p50: number }> {
-  for (let i = 0; i < warmupStreams; i++) await checked(read, servers.up, ignoreText, expectedChars)
   collect()
   const times: number[] = []
   const start = process.cpuUsage()
@@ -316,69 +323,63 @@ async function memory(read: ReadStream, slow: boolean): Promise<{ liveMB: number
   return { liveMB: live / 2 ** 20, rssMB: rss / 2 ** 20 }
 }
 
-/** `gc()` when node runs with `--expose-gc` (`pnpm bench` does). */
-function collect(): void {
-  const gc: unknown = Reflect.get(globalThis, 'gc')
-  if (typeof gc === 'function') gc()
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  const middle = Math.floor(sorted.length / 2)
-  if (sorted.length === 0) return Number.NaN
-  return sorted.length % 2 === 1
-    ? (sorted[middle] as number)
-    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2
-}
-
-/** Runs `measure` for every row, starting one row later each round, so no row always goes first. */
-async function rotate<T>(round: number, measure: (read: ReadStream) => Promise<T>): Promise<T[]> {
-  const results: T[] = []
-  for (let k = 0; k < rows.length; k++) {
-    const index = (round + k) % rows.length
-    const row = rows[index]
-    if (row !== undefined) results[index] = await measure(row[1])
+/** Warms the row's code up, then measures it in this process. */
+async function measure(read: ReadStream): Promise<Sample> {
+  for (let i = 0; i < warmupStreams; i++) await checked(read, servers.up, ignoreText, expectedChars)
+  await concurrent(read, servers.up, warmupStreams)
+  await concurrent(read, servers.paced, warmupStreams)
+  const { cpu, p50 } = await sequential(read)
+  const cpuConcurrent = await concurrent(read, servers.up, concurrentStreams)
+  const cpuPaced = await concurrent(read, servers.paced, pacedStreams)
+  const fast = await memory(read, false)
+  const slow = await memory(read, true)
+  return {
+    cpu,
+    p50,
+    cpuConcurrent,
+    cpuPaced,
+    fastMB: fast.liveMB,
+    slowMB: slow.liveMB,
+    slowRssMB: slow.rssMB,
   }
-  return results
+}
+
+if (role !== undefined) {
+  if (role.table === 'control') {
+    await reportSample((await memory(readBuffered, true)).liveMB)
+  } else {
+    const row = rows[role.row]
+    if (row === undefined) throw new Error(`no row ${role.row}`)
+    await reportSample(await measure(row[1]))
+  }
+  process.exit(0)
 }
 
 if (Reflect.get(globalThis, 'gc') === undefined) {
   console.log('(run with node --expose-gc, as `pnpm bench` does, for the memory columns)')
 }
 console.log(
-  `${rounds} rounds (plus one warm-up round) in rotating order; a ${chunkCount}-chunk stream; per row and round: ` +
+  `${rounds} rounds in rotating order, each row in a fresh process; a ${chunkCount}-chunk stream; per row and round, after ` +
+    `${warmupStreams} warm-up streams of each kind: ` +
     `${sequentialStreams} streams one at a time, ${concurrentStreams} with ${concurrency} in flight, ` +
     `${pacedStreams} paced (one event per write, ${pacedDelayMs} ms apart) with ${concurrency} in flight, and a ` +
     `${((largeChunkCount * largeChunkChars) / 2 ** 20).toFixed(1)} MB stream read fast and then one event per ${slowReadMs} ms. ` +
     'Figures are medians over the rounds; ratios are medians of per-round ratios to the floor.',
 )
 
-const samples: Sample[][] = rows.map(() => [])
-const control: number[] = []
+let samples: Sample[][]
+let control: number[][]
 try {
-  for (let round = 0; round <= rounds; round++) {
-    const seq = await rotate(round, sequential)
-    const conc = await rotate(round, (read) => concurrent(read, servers.up, concurrentStreams))
-    const paced = await rotate(round, (read) => concurrent(read, servers.paced, pacedStreams))
-    // Round 0 is the warm-up round: no memory figures, nothing kept.
-    if (round === 0) continue
-    const fast = await rotate(round, (read) => memory(read, false))
-    const slow = await rotate(round, (read) => memory(read, true))
-    control.push((await memory(readBuffered, true)).liveMB)
-    rows.forEach((_, index) => {
-      samples[index]?.push({
-        cpu: seq[index]?.cpu ?? Number.NaN,
-        p50: seq[index]?.p50 ?? Number.NaN,
-        cpuConcurrent: conc[index] ?? Number.NaN,
-        cpuPaced: paced[index] ?? Number.NaN,
-        fastMB: fast[index]?.liveMB ?? Number.NaN,
-        slowMB: slow[index]?.liveMB ?? Number.NaN,
-        slowRssMB: slow[index]?.rssMB ?? Number.NaN,
-      })
-    })
-  }
+  samples = await measureIsolated<Sample, Urls>(
+    import.meta.url,
+    'rows',
+    rows.length,
+    rounds,
+    servers,
+  )
+  control = await measureIsolated<number, Urls>(import.meta.url, 'control', 1, rounds, servers)
 } finally {
-  servers.stop()
+  ;(servers as Servers).stop()
 }
 
 const floor = samples[0] ?? []
@@ -414,5 +415,5 @@ console.log(
   `Memory: live heap + external growth over the ${(expectedLargeChars / 2 ** 20).toFixed(1)} MB stream, read one event per ` +
     `${slowReadMs} ms (and as fast as it comes). Flat means slow ≈ fast. Understudy keeps the text it has ` +
     'delivered, for `response`, at any reading speed. Control: the same stream with the whole body read ' +
-    `before the first event grows by ${median(control).toFixed(2)} MB read slowly: buffering ahead looks like that.`,
+    `before the first event grows by ${median(control[0] ?? []).toFixed(2)} MB read slowly: buffering ahead looks like that.`,
 )
