@@ -6,6 +6,7 @@ import type { StreamSettings } from './call-settings.js'
 import type { ChatRequest } from './chat-request.js'
 import { UnderstudyError } from './errors.js'
 import { isContent } from './partial-output.js'
+import { nextReady, type ReadyIterator } from './provider.js'
 import type { FinishEvent, ProviderStreamEvent } from './stream-event.js'
 import { toUnderstudyError } from './to-understudy-error.js'
 
@@ -50,6 +51,8 @@ export class StreamAttempt {
   #delayMs: number
   #context: AttemptContext | undefined
   #iterator: AsyncIterator<ProviderStreamEvent> | undefined
+  /** The iterator offers {@link nextReady}. */
+  #ready = false
   #timer: unknown
   /** When the running timer's limit falls due: the first-token or idle limit, or the deadline. */
   #due = Infinity
@@ -107,7 +110,9 @@ export class StreamAttempt {
         buildAttemptRequest(this.#request, this.entry),
         this.#context,
       )
-      this.#iterator = iterable[Symbol.asyncIterator]()
+      const iterator = iterable[Symbol.asyncIterator]()
+      this.#iterator = iterator
+      this.#ready = typeof (iterator as Partial<ReadyIterator>)[nextReady] === 'function'
       for (;;) {
         const result = await this.next()
         if (result.done === true) {
@@ -154,7 +159,8 @@ export class StreamAttempt {
    * Reads the next event and tells `sink`: its result, or the failure that
    * ends the attempt (its own, or {@link stop}'s reason). No promise is made
    * here: after the commit point this runs once per chunk, and the caller's
-   * own promise is the only one the engine adds.
+   * own promise is the only one the engine adds. An event the provider
+   * already holds ({@link nextReady}) is told before this returns.
    */
   read(sink: ReadSink): void {
     if (this.#stopped !== undefined) {
@@ -162,13 +168,16 @@ export class StreamAttempt {
       return
     }
     this.#sink = sink
+    const iterator = this.#iterator as AsyncIterator<ProviderStreamEvent>
+    let ready: IteratorResult<ProviderStreamEvent> | undefined
     try {
-      ;(this.#iterator as AsyncIterator<ProviderStreamEvent>)
-        .next()
-        .then(this.#onRead, this.#onReadFailure)
+      if (this.#ready) ready = (iterator as ReadyIterator)[nextReady]()
+      if (ready === undefined) iterator.next().then(this.#onRead, this.#onReadFailure)
     } catch (thrown) {
       this.#onReadFailure(thrown)
+      return
     }
+    if (ready !== undefined) this.#onRead(ready)
   }
 
   /**

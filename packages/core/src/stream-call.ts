@@ -124,24 +124,22 @@ export class StreamCall {
     const queued = this.#queue.shift()
     if (queued !== undefined) return Promise.resolve({ done: false, value: queued })
     if (this.#end !== undefined) return this.#endedLater()
-    let read: Promise<IteratorResult<StreamEvent>>
     if (!this.#started) {
       this.#started = true
-      read = this.#after(this.#begin())
-    } else {
-      read = this.#pullEvent()
+      const begun = this.#after(this.#begin())
+      this.#reading = begun
+      return begun
     }
+    // Marked as reading before the pull: a provider that holds the event
+    // already answers it before `read()` returns.
+    const read = new Promise(this.#keepAnswer)
     this.#reading = read
+    ;(this.#winner as StreamAttempt).read(this.#sink)
     return read
   }
 
-  #pullEvent(): Promise<IteratorResult<StreamEvent>> {
-    return new Promise(this.#startPull)
-  }
-
-  readonly #startPull = (resolve: (read: Read) => void): void => {
+  readonly #keepAnswer = (resolve: (read: Read) => void): void => {
     this.#answer = resolve
-    ;(this.#winner as StreamAttempt).read(this.#sink)
   }
 
   /** Where the winner's reads land; one object for the whole call. */

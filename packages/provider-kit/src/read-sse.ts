@@ -4,7 +4,7 @@ import { createSseDecoder, type ReadSseOptions } from './sse-decoder.js'
 /**
  * The Server-Sent Events of a `text/event-stream` body, in order, parsed by
  * `eventsource-parser`. Correct wherever the chunks split the bytes — inside
- * a line, a `\r\n` or a UTF-8 character (one streaming `TextDecoder` for
+ * a line, a `\r\n` or a UTF-8 character (one streaming UTF-8 decoder for
  * the whole body). Comments (`: keep-alive`) and `id:`/`retry:` fields are
  * skipped; several `data:` lines make one `data` joined with `\n`; an event
  * without `data:` is no message. Per the SSE standard, an event the body

@@ -1,6 +1,7 @@
 import { UnderstudyError } from '@understudy/core'
 import { createParser, type EventSourceMessage, type ParseError } from 'eventsource-parser'
 import type { SseMessage } from './provider-spec.js'
+import { createUtf8Decoder } from './utf8-decoder.js'
 
 /** Options of {@link createSseDecoder} and `readSse`. */
 export interface ReadSseOptions {
@@ -22,13 +23,10 @@ export interface SseDecoder {
 
 const defaultMaxEventSize = 16 * 1024 * 1024
 
-/** Made once: `decode` takes its options on every chunk. */
-const streaming: { readonly stream: boolean } = { stream: true }
-
 /**
  * The push-style SSE reader under `readSse` and `defineProvider`'s streams:
- * one streaming `TextDecoder` (a UTF-8 character split between chunks waits
- * for the next one) and `eventsource-parser`, calling `onMessage` for each
+ * one streaming UTF-8 decoder (a character split between chunks waits for
+ * the next one; see ./utf8-decoder.ts) and `eventsource-parser`, calling `onMessage` for each
  * event with `data:`, in order, from inside `push`. What `onMessage` throws
  * leaves `push` as it is, and the decoder must not be fed again.
  *
@@ -41,7 +39,7 @@ export function createSseDecoder(
   options: ReadSseOptions = {},
 ): SseDecoder {
   const maxEventSize = options.maxEventSize ?? defaultMaxEventSize
-  const decoder = new TextDecoder()
+  const decoder = createUtf8Decoder()
   let overflow: ParseError | undefined
   const parser = createParser({
     // Sound: eventsource-parser sets `event` on every message it makes (see above).
@@ -65,11 +63,11 @@ export function createSseDecoder(
   }
   return {
     push(bytes) {
-      const text = decoder.decode(bytes, streaming)
+      const text = decoder.decode(bytes)
       if (text !== '') feed(text)
     },
     end() {
-      const rest = decoder.decode()
+      const rest = decoder.end()
       if (rest !== '') feed(rest)
       // The parser holds back a final `\r` in case a `\n` follows; at the end of the
       // body none will, so that `\r` ends its line (and perhaps the last event).

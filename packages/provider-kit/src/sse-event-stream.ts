@@ -1,4 +1,9 @@
-import type { ProviderStreamEvent, UnderstudyError } from '@understudy/core'
+import {
+  nextReady,
+  type ProviderStreamEvent,
+  type ReadyIterator,
+  type UnderstudyError,
+} from '@understudy/core'
 import type { SseMessage, StreamParser } from './provider-spec.js'
 import { type BodyFlow, type BodyListener, flowBody, type HttpResponse } from './send-request.js'
 import { createSseDecoder, type SseDecoder } from './sse-decoder.js'
@@ -38,6 +43,8 @@ const doneResult: IteratorReturnResult<void> = Object.freeze({ done: true, value
  *   and settles that read as `done`. Before the first `next()` it sends nothing.
  * - A second `next()` before the first settles is answered after it, as an
  *   async generator queues it.
+ * - **{@link nextReady}** hands over an event already parsed without a
+ *   promise: the client takes a burst (a whole body in one read) that way.
  */
 export class SseEventStream implements AsyncIterableIterator<ProviderStreamEvent>, BodyListener {
   readonly #source: SseEventStreamSource
@@ -81,6 +88,15 @@ export class SseEventStream implements AsyncIterableIterator<ProviderStreamEvent
     if (!this.#started) this.#start()
     else this.#flow?.resume()
     return pending
+  }
+
+  /**
+   * {@link nextReady}: the next event when one is parsed and waiting and no
+   * read is pending; else `undefined`.
+   */
+  takeReady(): Result | undefined {
+    if (this.#resolve !== undefined || this.#head === this.#queue.length) return undefined
+    return this.#take()
   }
 
   return(): Promise<Result> {
@@ -226,3 +242,9 @@ export class SseEventStream implements AsyncIterableIterator<ProviderStreamEvent
     else if (this.#response !== undefined) void this.#response.cancel()
   }
 }
+
+// Set on the prototype rather than written as a computed method, which
+// isolated declarations cannot type.
+Object.defineProperty(SseEventStream.prototype, nextReady, {
+  value: SseEventStream.prototype.takeReady,
+})
