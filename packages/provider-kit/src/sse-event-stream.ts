@@ -1,9 +1,4 @@
-import {
-  nextReady,
-  type ProviderStreamEvent,
-  type ReadyIterator,
-  type UnderstudyError,
-} from '@understudy/core'
+import { nextReady, type ProviderStreamEvent, type UnderstudyError } from '@understudy/core'
 import type { SseMessage, StreamParser } from './provider-spec.js'
 import { type BodyFlow, type BodyListener, flowBody, type HttpResponse } from './send-request.js'
 import { createSseDecoder, type SseDecoder } from './sse-decoder.js'
