@@ -1,4 +1,4 @@
-import type { UnderstudyError } from '@understudy/core'
+import { UnderstudyError } from '@understudy/core'
 import type {
   AbortEmitter,
   BodyFlow,
@@ -6,7 +6,7 @@ import type {
   HttpResponse,
   SendRequestOptions,
 } from './send-request.js'
-import { parseJsonBody, transportError } from './transport-error.js'
+import { parseJsonBody, safeLocation, transportError } from './transport-error.js'
 
 /** `signal` as an `AbortSignal`, for `fetch`: itself, or one that aborts with the emitter. */
 function toAbortSignal(signal: AbortSignal | AbortEmitter): AbortSignal {
@@ -17,20 +17,34 @@ function toAbortSignal(signal: AbortSignal | AbortEmitter): AbortSignal {
   return controller.signal
 }
 
+/**
+ * A signal that aborts with either: `AbortSignal.any` where the runtime has
+ * it (it lets go of its listeners); else a listener on `caller`.
+ */
+function eitherSignal(caller: AbortSignal, own: AbortController): AbortSignal {
+  if (typeof AbortSignal.any === 'function') return AbortSignal.any([caller, own.signal])
+  if (caller.aborted) own.abort(caller.reason)
+  else caller.addEventListener('abort', () => own.abort(caller.reason), { once: true })
+  return own.signal
+}
+
 export async function sendWithFetch(options: SendRequestOptions): Promise<HttpResponse> {
   const method = options.method ?? 'POST'
   const send = options.fetch ?? globalThis.fetch
+  // Ours to abort: `cancel()` stops a body whose stream a read holds locked.
+  const own = new AbortController()
   let response: Response
   try {
     const init: RequestInit = { method, redirect: 'manual' }
     if (options.headers !== undefined) init.headers = options.headers
     if (options.body !== undefined) init.body = options.body
-    if (options.signal !== undefined) init.signal = toAbortSignal(options.signal)
+    init.signal =
+      options.signal === undefined ? own.signal : eitherSignal(toAbortSignal(options.signal), own)
     response = await send(options.url, init)
   } catch (error) {
     throw transportError(error, options, method, 'request')
   }
-  return new FetchResponse(response, options, method)
+  return new FetchResponse(response, options, method, own)
 }
 
 /** A `fetch` response. */
@@ -40,9 +54,15 @@ export class FetchResponse implements HttpResponse {
   readonly #response: Response
   readonly #options: SendRequestOptions
   readonly #method: string
+  readonly #own: AbortController
   #cancelled = false
 
-  constructor(response: Response, options: SendRequestOptions, method: string) {
+  constructor(
+    response: Response,
+    options: SendRequestOptions,
+    method: string,
+    own: AbortController,
+  ) {
     const headers: Record<string, string> = {}
     response.headers.forEach((value, name) => {
       headers[name] = value
@@ -52,6 +72,7 @@ export class FetchResponse implements HttpResponse {
     this.#response = response
     this.#options = options
     this.#method = method
+    this.#own = own
   }
 
   get body(): AsyncIterable<Uint8Array> {
@@ -78,13 +99,28 @@ export class FetchResponse implements HttpResponse {
     )
   }
 
+  /**
+   * Closes the connection if the body was not read to its end. A read still
+   * waiting holds the stream locked: the fetch itself is aborted then, and
+   * that read fails with kind `aborted`.
+   */
   async cancel(): Promise<void> {
-    if (this.#cancelled || this.#response.bodyUsed) return
+    if (this.#cancelled) return
     this.#cancelled = true
-    await this.#response.body?.cancel().catch(noop)
+    const body = this.#response.body
+    if (body === null) return
+    if (body.locked || this.#response.bodyUsed) this.#own.abort(new Error('the body was cancelled'))
+    else await body.cancel().catch(noop)
   }
 
   #fail(error: unknown): never {
+    if (this.#cancelled) {
+      throw new UnderstudyError({
+        kind: 'aborted',
+        message: `${this.#method} ${safeLocation(this.#options.url)}: the body was cancelled`,
+        cause: error,
+      })
+    }
     throw transportError(error, this.#options, this.#method, 'body')
   }
 }

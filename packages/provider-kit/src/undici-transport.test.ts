@@ -769,18 +769,22 @@ describe('the undici transport body, read once', () => {
   })
 })
 
-describe('the undici transport body, cancelled while a read waits', () => {
-  const pendingReads: readonly [string, (response: HttpResponse) => Promise<unknown>][] = [
-    ['text()', (response) => response.text()],
-    ['body loop read', (response) => readAll(response.body)],
+describe('a body cancelled while a read waits, over either transport', () => {
+  const pendingReads: readonly [string, string, (response: HttpResponse) => Promise<unknown>][] = [
+    ['undici', 'text()', (response) => response.text()],
+    ['undici', 'body loop read', (response) => readAll(response.body)],
+    ['fetch', 'text()', (response) => response.text()],
+    ['fetch', 'body loop read', (response) => readAll(response.body)],
   ]
 
   it.each(pendingReads)(
-    'fails a %s still waiting with kind aborted, and closes the connection',
-    async (_name, read) => {
+    'fails a %s %s still waiting with kind aborted, and closes the connection',
+    async (transport, _name, read) => {
       const server = await startFake()
       scriptFirstChunkThenHang(server, 'm')
-      const response = await sendRequest(chatRequest(server, 'm'))
+      const response = await sendRequest(
+        chatRequest(server, 'm', transport === 'fetch' ? { transport: 'fetch' } : {}),
+      )
       const settled: { outcome?: 'resolved' | 'rejected'; failure?: unknown } = {}
       void read(response).then(
         () => {
