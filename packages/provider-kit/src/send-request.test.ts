@@ -1,56 +1,22 @@
-import { isUnderstudyError, type UnderstudyError } from '@understudy/core'
-import { type FakeServer, type FakeServerOptions, startFakeOpenAI } from '@understudy/testkit'
+import type { UnderstudyError } from '@understudy/core'
+import { startFakeOpenAI } from '@understudy/testkit'
 import { Agent, buildConnector } from 'undici'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { type SendRequestOptions, sendRequest } from './send-request.js'
-
-const secretKey = 'sk-transport-secret-7f3a91'
-const secretQuery = 'AIza-query-secret-55c1'
-
-async function start(options?: FakeServerOptions): Promise<FakeServer> {
-  const server = await startFakeOpenAI(options)
-  onTestFinished(() => server.close())
-  return server
-}
-
-/** A chat request to the fake server, with a key in a header and in the query. */
-function chatRequest(
-  server: FakeServer,
-  model: string,
-  extra: Partial<SendRequestOptions> = {},
-): SendRequestOptions {
-  return {
-    url: `${server.url}/v1/chat/completions?key=${secretQuery}`,
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${secretKey}` },
-    body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }] }),
-    ...extra,
-  }
-}
-
-async function rejection(promise: Promise<unknown>): Promise<UnderstudyError> {
-  const error = await promise.then(
-    () => {
-      throw new Error('expected a rejection')
-    },
-    (error: unknown) => error,
-  )
-  if (!isUnderstudyError(error)) throw new Error(`not an UnderstudyError: ${String(error)}`)
-  return error
-}
+import {
+  chatRequest,
+  readAll,
+  rejection,
+  secretKey,
+  secretQuery,
+  startFake as start,
+} from './test-support/send-setup.js'
 
 function expectNoSecrets(error: UnderstudyError): void {
   const shown = `${error.message}\n${JSON.stringify(error)}`
   expect(shown).not.toContain(secretKey)
   expect(shown).not.toContain(secretQuery)
   expect(shown).not.toContain('?')
-}
-
-async function readAll(body: AsyncIterable<Uint8Array>): Promise<string> {
-  const decoder = new TextDecoder()
-  let text = ''
-  for await (const chunk of body) text += decoder.decode(chunk, { stream: true })
-  return text + decoder.decode()
 }
 
 /** Both transports, so each behaviour is proven for undici and for fetch. */

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto'
 import { createServer, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { isUnderstudyError, type UnderstudyError } from '@understudy/core'
-import { type FakeServer, startFakeOpenAI } from '@understudy/testkit'
+import type { FakeServer } from '@understudy/testkit'
 import { Agent, type Dispatcher, MockAgent } from 'undici'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import {
@@ -11,35 +11,18 @@ import {
   type BodyListener,
   flowBody,
   type HttpResponse,
-  type SendRequestOptions,
   sendRequest,
 } from './send-request.js'
+import {
+  chatRequest,
+  readAll,
+  rejection,
+  secretQuery,
+  startFake,
+} from './test-support/send-setup.js'
 
-const secretQuery = 'AIza-query-secret-55c1'
 const secretPassword = 'url-password-9d2e'
 
-async function startFake(): Promise<FakeServer> {
-  const server = await startFakeOpenAI()
-  onTestFinished(() => server.close())
-  return server
-}
-
-/** A chat request for `model` to the fake server, with a key in the query. */
-function chatRequest(
-  server: FakeServer,
-  model: string,
-  extra: Partial<SendRequestOptions> = {},
-): SendRequestOptions {
-  return {
-    url: `${server.url}/v1/chat/completions?key=${secretQuery}`,
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }] }),
-    ...extra,
-  }
-}
-
-/** Scripts `model` to send one chunk, then hold the connection open without ending. */
 function scriptFirstChunkThenHang(server: FakeServer, model: string): void {
   server.script(model, {
     raw: {
@@ -47,24 +30,6 @@ function scriptFirstChunkThenHang(server: FakeServer, model: string): void {
       body: [{ data: 'data: first\n\n' }, { data: 'data: never\n\n', delayMs: 60_000 }],
     },
   })
-}
-
-async function rejection(promise: Promise<unknown>): Promise<UnderstudyError> {
-  const error = await promise.then(
-    () => {
-      throw new Error('expected a rejection')
-    },
-    (error: unknown) => error,
-  )
-  if (!isUnderstudyError(error)) throw new Error(`not an UnderstudyError: ${String(error)}`)
-  return error
-}
-
-async function readAll(body: AsyncIterable<Uint8Array>): Promise<string> {
-  const decoder = new TextDecoder()
-  let text = ''
-  for await (const chunk of body) text += decoder.decode(chunk, { stream: true })
-  return text + decoder.decode()
 }
 
 const utf8 = new TextDecoder()
