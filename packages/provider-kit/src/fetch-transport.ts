@@ -6,6 +6,7 @@ import type {
   HttpResponse,
   SendRequestOptions,
 } from './send-request.js'
+import { PullBodyFlow } from './pull-body-flow.js'
 import { parseJsonBody, safeLocation, transportError } from './transport-error.js'
 
 /** `signal` as an `AbortSignal`, for `fetch`: itself, or one that aborts with the emitter. */
@@ -94,8 +95,15 @@ export class FetchResponse implements HttpResponse {
       queueMicrotask(() => listener.end())
       return { pause: noop, resume: noop, cancel: () => Promise.resolve() }
     }
-    return new FetchBodyFlow(stream.getReader(), listener, (error) =>
-      transportError(error, this.#options, this.#method, 'body'),
+    // One `read()` at a time while flowing; cancelling settles a pending one as done.
+    const reader = stream.getReader()
+    return new PullBodyFlow(
+      {
+        read: () => reader.read(),
+        cancel: () => reader.cancel(),
+        typed: (error) => transportError(error, this.#options, this.#method, 'body'),
+      },
+      listener,
     )
   }
 
@@ -146,70 +154,6 @@ async function* readFetchBody(
     // The consumer left early: cancelling the stream closes the connection.
     if (!finished) await reader.cancel().catch(noop)
     reader.releaseLock()
-  }
-}
-
-/** A `fetch` body read through its reader: one `read()` at a time while flowing. */
-class FetchBodyFlow implements BodyFlow {
-  readonly #reader: ReadableStreamDefaultReader<Uint8Array>
-  readonly #listener: BodyListener
-  readonly #typed: (error: unknown) => UnderstudyError
-  #flowing = true
-  #reading = false
-  #over = false
-
-  constructor(
-    reader: ReadableStreamDefaultReader<Uint8Array>,
-    listener: BodyListener,
-    typed: (error: unknown) => UnderstudyError,
-  ) {
-    this.#reader = reader
-    this.#listener = listener
-    this.#typed = typed
-    this.#read()
-  }
-
-  pause(): void {
-    this.#flowing = false
-  }
-
-  resume(): void {
-    this.#flowing = true
-    if (!this.#reading) this.#read()
-  }
-
-  cancel(): Promise<void> {
-    if (this.#over) return Promise.resolve()
-    this.#over = true
-    // Settles a pending read() as done and closes the connection.
-    return this.#reader.cancel().then(noop, noop)
-  }
-
-  #read(): void {
-    if (this.#over) return
-    this.#reading = true
-    this.#reader.read().then(this.#onRead, this.#onError)
-  }
-
-  readonly #onRead = (
-    read: Awaited<ReturnType<ReadableStreamDefaultReader<Uint8Array>['read']>>,
-  ): void => {
-    this.#reading = false
-    if (this.#over) return
-    if (read.done) {
-      this.#over = true
-      this.#listener.end()
-      return
-    }
-    this.#listener.chunk(read.value)
-    if (this.#flowing) this.#read()
-  }
-
-  readonly #onError = (error: unknown): void => {
-    this.#reading = false
-    if (this.#over) return
-    this.#over = true
-    this.#listener.error(this.#typed(error))
   }
 }
 

@@ -1,6 +1,7 @@
 import { isUnderstudyError, UnderstudyError } from '@understudy/core'
 import type { Dispatcher } from 'undici'
 import { FetchResponse, sendWithFetch } from './fetch-transport.js'
+import { PullBodyFlow } from './pull-body-flow.js'
 import { sendWithUndici, UndiciExchange } from './undici-transport.js'
 
 /** A `fetch` as the runtime has it: the global one, undici's, or a test's. */
@@ -154,73 +155,21 @@ export function flowBody(response: HttpResponse, listener: BodyListener): BodyFl
   if (response instanceof UndiciExchange || response instanceof FetchResponse) {
     return response.flow(listener)
   }
-  return new IteratorBodyFlow(response, listener)
+  // Any other response: its `body` iterator, one `next()` at a time while flowing.
+  const iterator = response.body[Symbol.asyncIterator]()
+  return new PullBodyFlow(
+    {
+      read: () => iterator.next(),
+      cancel: () => Promise.all([iterator.return?.(), response.cancel()]),
+      typed: (error) =>
+        isUnderstudyError(error)
+          ? error
+          : new UnderstudyError({
+              kind: 'unknown',
+              message: 'the body could not be read',
+              cause: error,
+            }),
+    },
+    listener,
+  )
 }
-
-/** Any other {@link HttpResponse}: its `body` iterator, one `next()` at a time while flowing. */
-class IteratorBodyFlow implements BodyFlow {
-  readonly #response: HttpResponse
-  readonly #iterator: AsyncIterator<Uint8Array>
-  readonly #listener: BodyListener
-  #flowing = true
-  #reading = false
-  #over = false
-
-  constructor(response: HttpResponse, listener: BodyListener) {
-    this.#response = response
-    this.#iterator = response.body[Symbol.asyncIterator]()
-    this.#listener = listener
-    this.#read()
-  }
-
-  pause(): void {
-    this.#flowing = false
-  }
-
-  resume(): void {
-    this.#flowing = true
-    if (!this.#reading) this.#read()
-  }
-
-  cancel(): Promise<void> {
-    if (this.#over) return Promise.resolve()
-    this.#over = true
-    const returned = this.#iterator.return?.()
-    return Promise.all([returned, this.#response.cancel()]).then(noop, noop)
-  }
-
-  #read(): void {
-    if (this.#over) return
-    this.#reading = true
-    this.#iterator.next().then(this.#onRead, this.#onError)
-  }
-
-  readonly #onRead = (read: IteratorResult<Uint8Array>): void => {
-    this.#reading = false
-    if (this.#over) return
-    if (read.done === true) {
-      this.#over = true
-      this.#listener.end()
-      return
-    }
-    this.#listener.chunk(read.value)
-    if (this.#flowing) this.#read()
-  }
-
-  readonly #onError = (error: unknown): void => {
-    this.#reading = false
-    if (this.#over) return
-    this.#over = true
-    this.#listener.error(
-      isUnderstudyError(error)
-        ? error
-        : new UnderstudyError({
-            kind: 'unknown',
-            message: 'the body could not be read',
-            cause: error,
-          }),
-    )
-  }
-}
-
-function noop(): void {}
