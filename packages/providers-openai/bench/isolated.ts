@@ -12,6 +12,31 @@
 import { fork } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 
+/** Fake servers running in a child process: their URLs, and how to stop them. */
+export type ServerProcess<Urls> = Urls & { readonly stop: () => void }
+
+/**
+ * Starts `script` (a file beside the benchmark) in a child process with the
+ * testkit's entry as its first argument, then `args`; resolves with the URLs
+ * it sends back over IPC. The servers get their own event loop and CPU, so
+ * their work is not billed to the client being measured.
+ */
+export async function startServerProcess<Urls extends object>(
+  script: URL,
+  args: readonly string[] = [],
+): Promise<ServerProcess<Urls>> {
+  const testkit = fileURLToPath(import.meta.resolve('@understudy/testkit'))
+  const child = fork(fileURLToPath(script), [testkit, ...args], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  })
+  const urls = await new Promise<Urls>((resolve, reject) => {
+    child.once('message', (message) => resolve(message as Urls))
+    child.once('error', reject)
+    child.once('exit', (code) => reject(new Error(`the fake servers exited with ${code}`)))
+  })
+  return { ...urls, stop: () => child.kill() }
+}
+
 /** What a worker process is asked to measure. */
 export interface WorkerRole<Context> {
   readonly table: string

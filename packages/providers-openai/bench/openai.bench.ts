@@ -1,19 +1,15 @@
-/**
- * Understudy's OpenAI path against the floor (a raw undici request + JSON.parse)
- * and the official `openai` SDK, all against the testkit's fake OpenAI server on
- * loopback, in one run. The fake servers run in a child process, so their work
- * does not compete with the client's on this event loop, and each row runs in
- * a process of its own (see ./isolated.ts). Prints latency (p50/p99,
- * sequential) and throughput (64 calls in flight) with ratios to the floor;
- * asserts nothing.
- */
-import { fork } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
 import { createClient } from '@understudy/core'
 import OpenAI from 'openai'
 import { request } from 'undici'
 import { openai } from '../dist/index.js'
-import { collect, measureIsolated, median, reportSample, workerRole } from './isolated.js'
+import {
+  collect,
+  measureIsolated,
+  median,
+  reportSample,
+  startServerProcess,
+  workerRole,
+} from './isolated.js'
 
 /** Measured rounds, each row in a fresh process; `BENCH_ROUNDS` overrides. */
 const rounds = Number(process.env.BENCH_ROUNDS ?? 6)
@@ -30,28 +26,6 @@ interface Urls {
   readonly up: string
   readonly down: string
   readonly backup: string
-}
-
-interface Servers extends Urls {
-  readonly stop: () => void
-}
-
-/** Starts the fake servers in a child process; resolves with their URLs and a way to stop them. */
-async function startServers(): Promise<Servers> {
-  const testkit = fileURLToPath(import.meta.resolve('@understudy/testkit'))
-  const child = fork(
-    fileURLToPath(new URL('./fake-servers-process.mjs', import.meta.url)),
-    [testkit],
-    {
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    },
-  )
-  const urls = await new Promise<Urls>((resolve, reject) => {
-    child.once('message', (message) => resolve(message as Urls))
-    child.once('error', reject)
-    child.once('exit', (code) => reject(new Error(`the fake servers exited with ${code}`)))
-  })
-  return { ...urls, stop: () => child.kill() }
 }
 
 type Row = readonly [string, () => Promise<unknown>]
@@ -228,7 +202,9 @@ console.log(
     `Figures are medians over the rounds; ratios are medians of per-round ratios to the floor; ` +
     `cpu µs is the row's CPU time per call at ${concurrency} in flight.`,
 )
-const servers = await startServers()
+const servers = await startServerProcess<Urls>(
+  new URL('./fake-servers-process.mjs', import.meta.url),
+)
 try {
   await table('Happy path (the primary answers), fake OpenAI server on 127.0.0.1', 'happy', servers)
   await table('Failover (the primary answers 503), two fake servers', 'failover', servers)

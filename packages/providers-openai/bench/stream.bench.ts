@@ -1,28 +1,17 @@
-/**
- * Understudy's streaming path (`client.stream()`, two fallbacks configured and
- * unused) against the floor (a raw `undici.request` with a minimal SSE split
- * and `JSON.parse` per event) and the official `openai` SDK's stream, all on
- * the testkit's fake OpenAI server on loopback, in one run. The fake servers
- * run in a child process, so their work is not billed to the client, and
- * each row runs in a process of its own (see ./isolated.ts).
- *
- * Per row: CPU per stream (`process.cpuUsage` around sequential streams, and
- * around streams with {@link concurrency} in flight), p50 latency (request to
- * last event), and memory while reading a large stream slowly — live heap +
- * external memory, measured after a `gc()` every {@link checkpointEvery}
- * events, against the same stream read as fast as it comes. A row that
- * buffered the upstream ahead of its reader would grow by about the body's
- * size when read slowly; a control row that does buffer shows how that looks.
- * Prints one table with ratios to the floor; asserts nothing.
- */
-import { fork } from 'node:child_process'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { fileURLToPath } from 'node:url'
 import { createClient } from '@understudy/core'
 import OpenAI from 'openai'
 import { request } from 'undici'
 import { openai } from '../dist/index.js'
-import { collect, measureIsolated, median, reportSample, workerRole } from './isolated.js'
+import {
+  collect,
+  measureIsolated,
+  median,
+  reportSample,
+  type ServerProcess,
+  startServerProcess,
+  workerRole,
+} from './isolated.js'
 
 /** Measured rounds, each row in a fresh process; `BENCH_ROUNDS` overrides. */
 const rounds = Number(process.env.BENCH_ROUNDS ?? 4)
@@ -57,30 +46,14 @@ interface Urls {
   readonly large: string
 }
 
-interface Servers extends Urls {
-  readonly stop: () => void
-}
-
-/** Starts the fake servers in a child process; resolves with their URLs and a way to stop them. */
-async function startServers(): Promise<Servers> {
-  const testkit = fileURLToPath(import.meta.resolve('@understudy/testkit'))
-  const child = fork(
-    fileURLToPath(new URL('./stream-servers-process.mjs', import.meta.url)),
-    [
-      testkit,
-      String(chunkCount),
-      String(pacedDelayMs),
-      String(largeChunkCount),
-      String(largeChunkChars),
-    ],
-    { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
-  )
-  const urls = await new Promise<Urls>((resolve, reject) => {
-    child.once('message', (message) => resolve(message as Urls))
-    child.once('error', reject)
-    child.once('exit', (code) => reject(new Error(`the fake servers exited with ${code}`)))
-  })
-  return { ...urls, stop: () => child.kill() }
+/** Starts the fake servers in a child process, sized for this benchmark. */
+function startServers(): Promise<ServerProcess<Urls>> {
+  return startServerProcess<Urls>(new URL('./stream-servers-process.mjs', import.meta.url), [
+    String(chunkCount),
+    String(pacedDelayMs),
+    String(largeChunkCount),
+    String(largeChunkChars),
+  ])
 }
 
 /** Called with each piece of text; the slow reader returns a promise, and the row waits for it. */
@@ -379,7 +352,7 @@ try {
   )
   control = await measureIsolated<number, Urls>(import.meta.url, 'control', 1, rounds, servers)
 } finally {
-  ;(servers as Servers).stop()
+  ;(servers as ServerProcess<Urls>).stop()
 }
 
 const floor = samples[0] ?? []

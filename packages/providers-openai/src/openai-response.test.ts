@@ -7,6 +7,7 @@ import {
   parseOpenAIResponse,
   parseOpenAIResponseWithSchema,
 } from './openai-response.js'
+import { anyValue, mostly, nullishString, usage } from './test-support/odd-values.js'
 import { readRecordedJson, recordedBodies, recordedStatus } from './test-support/recorded.js'
 
 const noDetails = { cachedInputTokens: 0, reasoningTokens: 0 }
@@ -202,16 +203,6 @@ describe('parseOpenAIResponse', () => {
   })
 })
 
-/** Values of every kind a field may hold, the plain ones and the odd ones. */
-const anyValue = fc.oneof(
-  fc.constantFrom(undefined, null, '', 'x', 0, 3, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY),
-  fc.constantFrom('7', true, [], {}, [{ type: 'text', text: 'a' }], { city: 'Oslo' }),
-  fc.anything({ maxDepth: 1 }),
-)
-const nullishString = fc.oneof(fc.constantFrom(undefined, null), fc.string({ maxLength: 4 }))
-/** A field that is mostly of its plain form and sometimes anything at all. */
-const mostly = <T>(plain: fc.Arbitrary<T>): fc.Arbitrary<unknown> =>
-  fc.oneof({ arbitrary: plain, weight: 4 }, { arbitrary: anyValue, weight: 1 })
 const fn = fc.record(
   { name: mostly(fc.string({ maxLength: 3 })), arguments: mostly(nullishString) },
   { requiredKeys: [] },
@@ -238,22 +229,6 @@ const message = fc.record(
     ),
     function_call: mostly(fc.oneof(fc.constantFrom(undefined, null), fn)),
     refusal: anyValue,
-  },
-  { requiredKeys: [] },
-)
-const count = mostly(fc.oneof(fc.constantFrom(undefined, null), fc.nat()))
-const usage = fc.record(
-  {
-    prompt_tokens: count,
-    completion_tokens: count,
-    total_tokens: count,
-    prompt_tokens_details: mostly(
-      fc.oneof(fc.constant(null), fc.record({ cached_tokens: count }, { requiredKeys: [] })),
-    ),
-    completion_tokens_details: mostly(
-      fc.oneof(fc.constant(null), fc.record({ reasoning_tokens: count }, { requiredKeys: [] })),
-    ),
-    cost: anyValue,
   },
   { requiredKeys: [] },
 )

@@ -13,6 +13,7 @@ import {
   createOpenAIStreamParserWithSchema,
   isPlainChunk,
 } from './openai-stream.js'
+import { mostly, nullishString, usage } from './test-support/odd-values.js'
 import { readRecorded, readRecordedStream, recordedBodies } from './test-support/recorded.js'
 
 interface Aggregate {
@@ -374,31 +375,6 @@ describe('createOpenAIStreamParser', () => {
   )
 })
 
-/** Values of every kind a field may hold, the plain ones and the odd ones. */
-const anyValue = fc.oneof(
-  fc.constantFrom(undefined, null, '', 'x', 0, 1, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY),
-  fc.constantFrom('7', true, [], {}, [{ type: 'text', text: 'a' }], { message: 'boom' }),
-  fc.anything({ maxDepth: 1 }),
-)
-const nullishString = fc.oneof(fc.constantFrom(undefined, null), fc.string({ maxLength: 4 }))
-/** A field that is mostly of its plain form and sometimes anything at all. */
-const mostly = <T>(plain: fc.Arbitrary<T>): fc.Arbitrary<unknown> =>
-  fc.oneof({ arbitrary: plain, weight: 4 }, { arbitrary: anyValue, weight: 1 })
-const count = mostly(fc.oneof(fc.constantFrom(undefined, null), fc.nat()))
-const usage = fc.record(
-  {
-    prompt_tokens: count,
-    completion_tokens: count,
-    total_tokens: count,
-    prompt_tokens_details: mostly(
-      fc.oneof(fc.constant(null), fc.record({ cached_tokens: count }, { requiredKeys: [] })),
-    ),
-    completion_tokens_details: mostly(
-      fc.oneof(fc.constant(null), fc.record({ reasoning_tokens: count }, { requiredKeys: [] })),
-    ),
-  },
-  { requiredKeys: [] },
-)
 const delta = fc.record(
   {
     role: fc.constant('assistant'),

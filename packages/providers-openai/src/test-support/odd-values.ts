@@ -1,0 +1,44 @@
+import { fc } from '@fast-check/vitest'
+
+/** Values of every kind a field may hold, the plain ones and the odd ones. */
+export const anyValue: fc.Arbitrary<unknown> = fc.oneof(
+  fc.constantFrom(undefined, null, '', 'x', 0, 1, 3, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY),
+  fc.constantFrom(
+    '7',
+    true,
+    [],
+    {},
+    [{ type: 'text', text: 'a' }],
+    { city: 'Oslo' },
+    { message: 'boom' },
+  ),
+  fc.anything({ maxDepth: 1 }),
+)
+
+export const nullishString: fc.Arbitrary<string | null | undefined> = fc.oneof(
+  fc.constantFrom(undefined, null),
+  fc.string({ maxLength: 4 }),
+)
+
+/** A field that is mostly of its plain form and sometimes anything at all. */
+export const mostly = <T>(plain: fc.Arbitrary<T>): fc.Arbitrary<unknown> =>
+  fc.oneof({ arbitrary: plain, weight: 4 }, { arbitrary: anyValue, weight: 1 })
+
+const count = mostly(fc.oneof(fc.constantFrom(undefined, null), fc.nat()))
+
+/** An OpenAI `usage` object, mostly well formed: the same in a completion and in a stream's last chunk. */
+export const usage: fc.Arbitrary<unknown> = fc.record(
+  {
+    prompt_tokens: count,
+    completion_tokens: count,
+    total_tokens: count,
+    prompt_tokens_details: mostly(
+      fc.oneof(fc.constant(null), fc.record({ cached_tokens: count }, { requiredKeys: [] })),
+    ),
+    completion_tokens_details: mostly(
+      fc.oneof(fc.constant(null), fc.record({ reasoning_tokens: count }, { requiredKeys: [] })),
+    ),
+    cost: anyValue,
+  },
+  { requiredKeys: [] },
+)
