@@ -157,4 +157,33 @@ describe('a provider stream that holds events ready (nextReady)', () => {
     expect((failure as UnderstudyError).kind).toBe('stream_interrupted')
     expect((failure as UnderstudyError).partial?.text).toBe('one ')
   })
+
+  it('answers a read asked for while a waiting failure is being answered after it, with the end', async () => {
+    let iterator: AsyncIterator<StreamEvent> | undefined
+    let hookRead: Promise<IteratorResult<StreamEvent>> | undefined
+    const provider = heldProvider(
+      () => new HeldEvents([text('one '), stop], [true, true], { at: 1, error: new Error('gone') }),
+    )
+    const client = createClient({
+      providers: [provider],
+      retries: 0,
+      // Runs inside the read that finds the failure: its own read must wait its turn.
+      hooks: {
+        onFailure: () => {
+          hookRead = iterator?.next()
+        },
+      },
+    })
+    const stream = client.stream(ask('held/m'))
+    iterator = stream[Symbol.asyncIterator]()
+    expect(await iterator.next()).toMatchObject({ value: { type: 'start' } })
+    expect(await iterator.next()).toMatchObject({ value: { type: 'text', text: 'one ' } })
+    const failed = await iterator.next().then(
+      () => undefined,
+      (error: unknown) => error,
+    )
+    expect((failed as UnderstudyError).kind).toBe('stream_interrupted')
+    expect(hookRead).toBeDefined()
+    expect(await hookRead).toEqual({ done: true, value: undefined })
+  })
 })

@@ -67,6 +67,8 @@ export class StreamCall {
   #started = false
   /** Resolves the caller's read in progress. */
   #answer: ((read: Read) => void) | undefined
+  /** The answer to a read given while `read()` ran, before any promise was made for it. */
+  #answered: Read | undefined
   /** The caller's read in progress, if any. */
   #reading: Promise<IteratorResult<StreamEvent>> | undefined
   #end: { readonly error?: UnderstudyError; delivered: boolean } | undefined
@@ -130,12 +132,28 @@ export class StreamCall {
       this.#reading = begun
       return begun
     }
-    // Marked as reading before the pull: a provider that holds the event
-    // already answers it before `read()` returns.
+    // A provider that already holds the event answers before `read()`
+    // returns: the caller then gets a settled promise, with no resolver pair
+    // made for it. A read asked for meanwhile (a hook's) waits its turn.
+    this.#answer = this.#keepAnswered
+    this.#reading = answeringNow
+    ;(this.#winner as StreamAttempt).read(this.#sink)
+    const answered = this.#answered
+    if (answered !== undefined) {
+      this.#answered = undefined
+      if (answered instanceof Promise) {
+        this.#reading = answered
+        return answered
+      }
+      return Promise.resolve(answered)
+    }
     const read = new Promise(this.#keepAnswer)
     this.#reading = read
-    ;(this.#winner as StreamAttempt).read(this.#sink)
     return read
+  }
+
+  readonly #keepAnswered = (read: Read): void => {
+    this.#answered = read
   }
 
   readonly #keepAnswer = (resolve: (read: Read) => void): void => {
@@ -740,6 +758,12 @@ type CallOutcome =
 
 /** What a caller's read resolves with. */
 type Read = IteratorResult<StreamEvent> | Promise<IteratorResult<StreamEvent>>
+
+/** Stands for a read while the winner answers it synchronously: a read asked for meanwhile queues behind it. */
+const answeringNow: Promise<IteratorResult<StreamEvent>> = Promise.resolve({
+  done: true,
+  value: undefined,
+})
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] }
 
