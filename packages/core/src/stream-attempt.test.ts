@@ -158,7 +158,7 @@ describe('a provider stream that holds events ready (nextReady)', () => {
     expect((failure as UnderstudyError).partial?.text).toBe('one ')
   })
 
-  it('answers a read asked for while a waiting failure is being answered after it, with the end', async () => {
+  it('makes a read asked for inside a failure it already holds wait its turn, then end', async () => {
     let iterator: AsyncIterator<StreamEvent> | undefined
     let hookRead: Promise<IteratorResult<StreamEvent>> | undefined
     const provider = heldProvider(
