@@ -1,6 +1,7 @@
 import { copyPlain } from './attempt-request.js'
 import type { ChatParamName, ChatParams, ChatRequest } from './chat-request.js'
 import { ConfigError } from './errors.js'
+import { frozenCopy } from './frozen-copy.js'
 import { hashKey } from './hash-key.js'
 import type { Provider } from './provider.js'
 import type { Target } from './target.js'
@@ -106,7 +107,7 @@ export function buildPlan(
       model,
       apiKey,
       baseURL,
-      headers: headers === undefined ? undefined : Object.freeze({ ...headers }),
+      headers: headers === undefined ? undefined : frozenCopy(headers),
       params: params === undefined ? undefined : (copyPlain(params) as ChatParams),
       unset: unset === undefined ? undefined : Object.freeze(unset.slice()),
       maxAttempts: 1 + (object?.retries ?? options.retries),

@@ -1,6 +1,7 @@
 import type { ToolCall } from './chat-request.js'
 import type { Usage } from './chat-response.js'
 import type { PartialOutput } from './errors.js'
+import { frozenCopy } from './frozen-copy.js'
 import type { ProviderStreamEvent } from './stream-event.js'
 
 /**
@@ -72,7 +73,7 @@ export class PartialBuilder {
       text: this.text(),
       ...(reasoning !== undefined && { reasoning }),
       toolCalls: this.toolCalls(),
-      usage: Object.freeze({ ...usage }),
+      usage: frozenCopy(usage),
     })
   }
 }

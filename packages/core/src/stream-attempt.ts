@@ -259,11 +259,14 @@ export class StreamAttempt {
         this.#waiting = undefined
         resolve(true)
       }, ms)
-      this.#waiting = () => {
+      // Through a local: a function literal assigned straight to a property
+      // lands in old space until V8 optimizes this code (see CallStream).
+      const cancel = (): void => {
         this.#waiting = undefined
         clock.clearTimeout(timer)
         resolve(false)
       }
+      this.#waiting = cancel
     })
   }
 

@@ -24,6 +24,7 @@ import {
 } from './decide.js'
 import { type Attempt, type ErrorKind, UnderstudyError } from './errors.js'
 import { emitHook, isThenable } from './emit-hook.js'
+import { frozenCopy } from './frozen-copy.js'
 import { PartialBuilder, isContent } from './partial-output.js'
 import { countsAgainstHealth, type Policy } from './policy.js'
 import type {
@@ -480,7 +481,7 @@ export class StreamCall {
     if (!this.#recorded.has(winner)) this.#recordAttempt(winner, 'ok', undefined, ended)
     recordHealth(this.#settings, winner.entry, plan, { ok: true, at: ended })
     this.#detach()
-    const usage = Object.freeze({ ...event.usage }) as Usage
+    const usage = frozenCopy(event.usage)
     const attempts = Object.freeze(this.#attempts.slice())
     this.#end = { delivered: true }
     this.#queue.push(Object.freeze({ type: 'finish', finishReason: event.finishReason, usage }))
