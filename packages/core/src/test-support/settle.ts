@@ -42,10 +42,11 @@ export async function settle<T>(
 export function drain(): Promise<void> {
   return new Promise((resolve) => {
     const channel = new MessageChannel()
-    channel.port1.onmessage = () => {
+    const onMessage = (): void => {
       channel.port1.close()
       resolve()
     }
+    channel.port1.onmessage = onMessage
     channel.port2.postMessage(undefined)
   })
 }
