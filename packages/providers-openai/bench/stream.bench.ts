@@ -246,21 +246,35 @@ function cpuMicros(start: NodeJS.CpuUsage): number {
 /**
  * A clean heap, then hot code again. V8 holds the objects optimized code
  * embeds weakly: a forced full GC collects the warm-up's, and every function
- * that embedded one is deoptimized. Without these unmeasured streams the
- * window would pay for re-optimizing both rows, which cost the floor itself
- * about 300 µs a stream over 200 streams one at a time.
+ * that embedded one is deoptimized. Without {@link rewarmStreams} unmeasured
+ * streams after it, the window would pay for re-optimizing both rows, which
+ * cost the floor itself about 300 µs a stream over 200 streams one at a time.
  */
-async function settleThenRewarm(rewarm: () => Promise<void>): Promise<void> {
+async function settleThenRewarm(run: (streams: number) => Promise<void>): Promise<void> {
   collect()
-  for (let i = 0; i < rewarmStreams; i += concurrency) await rewarm()
+  await run(rewarmStreams)
+}
+
+/** Reads `streams` streams from `origin`, one at a time. */
+async function oneAtATime(read: ReadStream, origin: string, streams: number): Promise<void> {
+  for (let i = 0; i < streams; i++) await checked(read, origin, ignoreText, expectedChars)
+}
+
+/** Reads `streams` streams from `origin`, {@link concurrency} in flight. */
+async function inFlight(read: ReadStream, origin: string, streams: number): Promise<void> {
+  let left = streams
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (left > 0) {
+        left -= 1
+        await checked(read, origin, ignoreText, expectedChars)
+      }
+    }),
+  )
 }
 
 async function sequential(read: ReadStream): Promise<{ cpu: number; p50: number }> {
-  await settleThenRewarm(async () => {
-    for (let i = 0; i < concurrency; i++) {
-      await checked(read, servers.up, ignoreText, expectedChars)
-    }
-  })
+  await settleThenRewarm((streams) => oneAtATime(read, servers.up, streams))
   const times: number[] = []
   const start = process.cpuUsage()
   for (let i = 0; i < sequentialStreams; i++) {
@@ -274,21 +288,9 @@ async function sequential(read: ReadStream): Promise<{ cpu: number; p50: number 
 }
 
 async function concurrent(read: ReadStream, origin: string, streams: number): Promise<number> {
-  await settleThenRewarm(async () => {
-    await Promise.all(
-      Array.from({ length: concurrency }, () => checked(read, origin, ignoreText, expectedChars)),
-    )
-  })
-  let left = streams
+  await settleThenRewarm((count) => inFlight(read, origin, count))
   const start = process.cpuUsage()
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (left > 0) {
-        left -= 1
-        await checked(read, origin, ignoreText, expectedChars)
-      }
-    }),
-  )
+  await inFlight(read, origin, streams)
   return cpuMicros(start) / streams
 }
 
@@ -320,7 +322,7 @@ async function memory(read: ReadStream, slow: boolean): Promise<{ liveMB: number
 
 /** Warms the row's code up, then measures it in this process. */
 async function measure(read: ReadStream): Promise<Sample> {
-  for (let i = 0; i < warmupStreams; i++) await checked(read, servers.up, ignoreText, expectedChars)
+  await oneAtATime(read, servers.up, warmupStreams)
   await concurrent(read, servers.up, warmupStreams)
   await concurrent(read, servers.paced, warmupStreams)
   const { cpu, p50 } = await sequential(read)
