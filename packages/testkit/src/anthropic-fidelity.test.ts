@@ -10,7 +10,9 @@ import { describe, expect, it, onTestFinished } from 'vitest'
 import type { FakeServerOptions } from './fake-server.js'
 import { startFakeAnthropic } from './start-fake-anthropic.js'
 
-const model = 'claude-sonnet-4-5'
+// Not a real model id: the SDK prints a console warning for each call to a
+// model on its deprecation list, and any real id ends up there.
+const model = 'claude-fidelity-test'
 const messages = [{ role: 'user' as const, content: 'What is the weather in Paris?' }]
 const tools = [
   {
