@@ -20,10 +20,15 @@ const chunkCount = 50
 const sequentialStreams = 200
 const concurrency = 16
 const concurrentStreams = 480
-/** Streams of each kind before the first measure, so the row's own code is hot when its clock starts. */
-const warmupStreams = 160
-/** Unmeasured streams after the forced GC that opens each CPU measure (see {@link settleThenRewarm}). */
-const rewarmStreams = 64
+/**
+ * Streams of each kind before the first measure, so the row's own code is
+ * hot when its clock starts; `BENCH_WARMUP` overrides. On Node 24, V8 is
+ * still compiling (Maglev, then TurboFan) well past this: `--trace-opt`
+ * shows compile work inside the measured windows of every row.
+ */
+const warmupStreams = Number(process.env.BENCH_WARMUP ?? 160)
+/** Unmeasured streams after the forced GC that opens each CPU measure (see {@link settleThenRewarm}); `BENCH_REWARM` overrides. */
+const rewarmStreams = Number(process.env.BENCH_REWARM ?? 64)
 /** The paced stream: each event its own write, this many ms apart (as a model sends them). */
 const pacedDelayMs = 1
 const pacedStreams = 320
