@@ -1,3 +1,6 @@
+import type { PlanEntry } from './build-plan.js'
+import type { AttemptStep, CallRun } from './call-run.js'
+import { attemptRecord } from './call-trace.js'
 import type { ChatRequest, Message } from './chat-request.js'
 
 /**
@@ -16,4 +19,26 @@ export function continuationRequest(request: ChatRequest, delivered: string): Ch
     messages.push({ role: 'assistant', content: delivered } satisfies Message)
   }
   return { ...request, messages }
+}
+
+/**
+ * The step that asks the next target to continue the stream interrupted at
+ * entry `interrupted`, as the policy moves on; targets whose provider takes
+ * no assistant prefix are passed over, each recorded as skipped with kind
+ * `unsupported`. `undefined` when no target is left.
+ */
+export function continuationStep<Filtered>(
+  run: CallRun<Filtered>,
+  interrupted: number,
+): AttemptStep | undefined {
+  let step = run.decideAfter(interrupted, 'stream_interrupted')
+  while (step.type === 'attempt') {
+    const entry = run.settings.plan.entries[step.entry] as PlanEntry
+    if (entry.provider.assistantPrefix === true) return step
+    run.skip(step)
+    const message = `${entry.target} cannot continue a partial answer: its provider takes no assistant prefix`
+    run.record(attemptRecord(entry, 'skipped', step.retry, 0, { kind: 'unsupported', message }))
+    step = run.decideAfter(step.entry, 'unsupported')
+  }
+  return undefined
 }

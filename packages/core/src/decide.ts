@@ -1,5 +1,6 @@
 import type { ChainName, Plan } from './build-plan.js'
 import type { ErrorKind } from './errors.js'
+import { isPolicyKind, kindSpec } from './kinds.js'
 import type { Policy } from './policy.js'
 
 /** What the call has done so far. A fresh value per step; never written. */
@@ -93,9 +94,7 @@ export function decide(input: DecideInput): Decision {
   if (outcome.type === 'ok') return { state, step: { type: 'succeed' } }
 
   const kind = outcome.kind
-  if (kind === 'aborted' || kind === 'deadline' || kind === 'config' || kind === 'all_failed') {
-    return { state, step: { type: 'stop' } }
-  }
+  if (!isPolicyKind(kind)) return { state, step: { type: 'stop' } }
   if (input.remainingMs <= 0) return { state, step: { type: 'deadline' } }
 
   const entry = plan.entries[state.entry]
@@ -118,7 +117,7 @@ export function decide(input: DecideInput): Decision {
 
   const finished = state.finished.slice()
   finished[entry.group] = true
-  const special = kind === 'context_window' || kind === 'content_policy' ? kind : undefined
+  const special = kindSpec(kind).chain
   const chain = special !== undefined && plan.chains[special] !== undefined ? special : state.chain
   return moveOn(plan, { ...state, finished }, chain, input.cooled)
 }

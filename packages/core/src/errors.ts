@@ -1,5 +1,6 @@
 import type { ToolCall } from './chat-request.js'
 import type { Usage } from './chat-response.js'
+import { kinds } from './kinds.js'
 /**
  * Why a call, or one attempt of it, failed. Callers branch on `kind`, never on
  * `instanceof` or message text.
@@ -27,28 +28,7 @@ export type ErrorKind =
   | 'all_failed'
 
 /** Every {@link ErrorKind}, in the order of DESIGN.md's policy table. */
-export const errorKinds: readonly ErrorKind[] = Object.freeze([
-  'rate_limit',
-  'overloaded',
-  'server',
-  'timeout',
-  'network',
-  'quota',
-  'auth',
-  'not_found',
-  'context_window',
-  'content_policy',
-  'invalid_request',
-  'unsupported',
-  'empty',
-  'incomplete',
-  'stream_interrupted',
-  'deadline',
-  'aborted',
-  'unknown',
-  'config',
-  'all_failed',
-])
+export const errorKinds: readonly ErrorKind[] = Object.freeze(Object.keys(kinds) as ErrorKind[])
 
 /** What an attempt record says of the error that ended it: data only, no secrets. */
 export interface AttemptError {
@@ -77,6 +57,13 @@ export interface Attempt {
   readonly retry: number
   /** Wall time of the attempt in ms; 0 for a skipped target. */
   readonly durationMs: number
+  /**
+   * The attempt's own error, for debugging: its `cause` is what the provider
+   * threw (a `TypeError` in an adapter, with its stack). Non-enumerable, so
+   * `JSON.stringify` and spreads leave it out; present on failed attempts of
+   * the client's calls.
+   */
+  readonly cause?: UnderstudyError
 }
 
 /**
@@ -144,7 +131,8 @@ export class UnderstudyError extends Error {
     this.status = init.status
     this.retryAfterMs = init.retryAfterMs
     this.requestId = init.requestId
-    this.attempts = init.attempts ?? noAttempts
+    // A fresh empty list, not a shared one: two calls' errors share nothing (rule 1).
+    this.attempts = init.attempts ?? Object.freeze([])
     this.partial = init.partial
   }
 
@@ -165,8 +153,6 @@ export class UnderstudyError extends Error {
   }
 }
 Object.defineProperty(UnderstudyError.prototype, brand, { value: true })
-
-const noAttempts: readonly Attempt[] = Object.freeze([])
 
 /** What `JSON.stringify` gives for an {@link UnderstudyError}. */
 export interface UnderstudyErrorJSON {

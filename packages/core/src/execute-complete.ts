@@ -1,152 +1,75 @@
 import type { PlanEntry } from './build-plan.js'
-import { allFailed, abortedError, deadlineError, withAttempts } from './call-errors.js'
-import { readCooldowns, recordHealth } from './call-health.js'
+import { abortedError } from './call-errors.js'
+import { type AttemptRef, CallRun } from './call-run.js'
 import type { CallSettings } from './call-settings.js'
-import {
-  announce,
-  attemptError,
-  attemptRecord,
-  healthRecord,
-  record,
-  skippedAttempt,
-} from './call-trace.js'
 import type { ChatRequest } from './chat-request.js'
 import type { ChatResponse, ProviderResponse } from './chat-response.js'
-import { decide, firstStep, type Outcome } from './decide.js'
-import type { Attempt, UnderstudyError } from './errors.js'
+import type { UnderstudyError } from './errors.js'
 import { emitHook, isThenable } from './emit-hook.js'
-import { countsAgainstHealth } from './policy.js'
 import { respond } from './respond.js'
 import { runAttempt } from './run-attempt.js'
 import { sleep } from './sleep.js'
 
 export type { CallSettings } from './call-settings.js'
 
+/** A filtered answer, kept in case nothing better comes. */
+interface FilteredAnswer {
+  readonly response: ProviderResponse
+  readonly entry: PlanEntry
+}
+
 /**
- * Drives one `complete()` call: performs each step {@link decide} returns
- * until one succeeds or the call fails. All per-call state lives here, in
- * locals.
+ * Drives one `complete()` call: runs each attempt its {@link CallRun} asks
+ * for, one at a time, until one answers or the call ends.
  */
 export async function executeComplete(
   request: ChatRequest,
   settings: CallSettings,
 ): Promise<ChatResponse> {
   const { plan, clock, signal, hooks } = settings
-  const attempts: Attempt[] = []
+  const run = new CallRun<FilteredAnswer>(settings)
   const fail = (error: UnderstudyError): never => {
     emitHook(hooks, 'onFailure', error)
     throw error
   }
-  if (signal?.aborted === true) fail(withAttempts(abortedError(signal.reason), attempts))
+  const succeed = (response: ChatResponse): ChatResponse => {
+    emitHook(hooks, 'onSuccess', response)
+    return response
+  }
+  if (signal?.aborted === true) fail(run.withTrace(abortedError(signal.reason)))
 
-  const pendingCooled = readCooldowns(settings)
-  const cooled = isThenable(pendingCooled) ? await pendingCooled : pendingCooled
-  let { state, step } = firstStep(plan, cooled)
-  let lastError: UnderstudyError | undefined
-  let lastResponse: ProviderResponse | undefined
-  let filtered: { readonly response: ProviderResponse; readonly entry: PlanEntry } | undefined
-
+  const pending = run.readCooldowns()
+  let step = run.start(isThenable(pending) ? await pending : pending)
   for (;;) {
-    switch (step.type) {
-      case 'attempt': {
-        const entry = plan.entries[step.entry] as PlanEntry
-        for (const index of step.skipped) {
-          record(attempts, hooks, skippedAttempt(plan.entries[index] as PlanEntry))
-        }
-        if (step.delayMs > 0 && !(await sleep(step.delayMs, clock, signal))) {
-          fail(withAttempts(abortedError(signal?.reason), attempts))
-        }
-        if (signal?.aborted === true) fail(withAttempts(abortedError(signal.reason), attempts))
-        const started = clock.now()
-        if (started >= settings.deadline) {
-          fail(withAttempts(deadlineError(settings.timeoutMs), attempts, lastError))
-        }
+    if (step.type === 'succeed') throw new RangeError('executeComplete: no attempt answered')
+    if (step.type !== 'attempt') {
+      const ending = run.end(step)
+      if (ending.type === 'error') return fail(ending.error)
+      const { response, entry } = ending.answer
+      // No target left to ask: the filtered answer is the best there is, and says so.
+      return succeed(respond(response, entry, run.attempts))
+    }
+    run.skip(step)
+    if (step.delayMs > 0 && !(await sleep(step.delayMs, clock, signal))) {
+      fail(run.withTrace(abortedError(signal?.reason)))
+    }
+    if (signal?.aborted === true) fail(run.withTrace(abortedError(signal.reason)))
+    const started = clock.now()
+    const late = run.pastDeadline(started)
+    if (late !== undefined) fail(late)
 
-        const result = await runAttempt(request, entry, settings, started)
-        const ended = clock.now()
-        const durationMs = ended - started
-        let outcome: Outcome
-        if (result.type === 'ok') {
-          lastResponse = result.response
-          const isFiltered = result.response.finishReason === 'content_filter'
-          if (isFiltered) filtered = { response: result.response, entry }
-          outcome = isFiltered ? { type: 'error', kind: 'content_policy' } : { type: 'ok' }
-          record(
-            attempts,
-            hooks,
-            attemptRecord(
-              entry,
-              isFiltered ? 'error' : 'ok',
-              step.retry,
-              durationMs,
-              isFiltered
-                ? { kind: 'content_policy', message: `${entry.target} filtered its answer` }
-                : undefined,
-              result.response.status,
-            ),
-          )
-          recordHealth(settings, entry, plan, { ok: true, at: ended })
-        } else {
-          const { error } = result
-          lastError = error
-          outcome = { type: 'error', kind: error.kind, retryAfterMs: error.retryAfterMs }
-          record(
-            attempts,
-            hooks,
-            attemptRecord(
-              entry,
-              'error',
-              step.retry,
-              durationMs,
-              attemptError(error),
-              error.status,
-            ),
-          )
-          if (countsAgainstHealth(error.kind)) {
-            recordHealth(settings, entry, plan, healthRecord(false, ended, error.retryAfterMs))
-          }
-        }
-
-        const previous = state
-        ;({ state, step } = decide({
-          plan,
-          state,
-          outcome,
-          policy: settings.policy,
-          cooled,
-          remainingMs: settings.deadline - ended,
-          random: outcome.type === 'ok' ? 0 : settings.random(),
-          initialDelayMs: settings.initialDelayMs,
-          maxDelayMs: settings.maxDelayMs,
-        }))
-        announce(hooks, plan, previous, step, attempts)
-        break
-      }
-      case 'succeed': {
-        const response = respond(
-          lastResponse as ProviderResponse,
-          plan.entries[state.entry] as PlanEntry,
-          attempts,
-        )
-        emitHook(hooks, 'onSuccess', response)
-        return response
-      }
-      case 'stop':
-        return fail(withAttempts(lastError as UnderstudyError, attempts))
-      case 'deadline':
-        return fail(withAttempts(deadlineError(settings.timeoutMs), attempts, lastError))
-      case 'exhausted': {
-        if (filtered !== undefined) {
-          // No target left to ask: the filtered answer is the best there is, and says so.
-          const response = respond(filtered.response, filtered.entry, attempts)
-          emitHook(hooks, 'onSuccess', response)
-          return response
-        }
-        return fail(allFailed(attempts, lastError))
-      }
-      default:
-        step satisfies never
-        throw new TypeError('unknown step')
+    const entry = plan.entries[step.entry] as PlanEntry
+    const attempt: AttemptRef = { index: step.entry, entry, retry: step.retry, started }
+    const result = await runAttempt(request, entry, settings, started)
+    const ended = clock.now()
+    if (result.type === 'error') {
+      step = run.failed(attempt, result.error, ended)
+    } else if (result.response.finishReason === 'content_filter') {
+      const { response } = result
+      step = run.filtered(attempt, { response, entry }, ended, response.status)
+    } else {
+      run.succeeded(attempt, ended, result.response.status)
+      return succeed(respond(result.response, entry, run.attempts))
     }
   }
 }

@@ -5,6 +5,8 @@ import type { Attempt, UnderstudyError } from './errors.js'
 export interface RetryEvent {
   readonly attempt: Attempt
   readonly delayMs: number
+  /** The attempt's error; its `cause` is what the provider threw. */
+  readonly error: UnderstudyError
 }
 
 /** What `onFallback` receives: the attempt that failed and the target taken next. */
@@ -12,6 +14,8 @@ export interface FallbackEvent {
   readonly from: Attempt
   /** The next target, `"provider/model"`. */
   readonly to: string
+  /** The failed attempt's error; its `cause` is what the provider threw. */
+  readonly error: UnderstudyError
 }
 
 /** The name of a hook, as `onHookError` reports it. */
@@ -25,7 +29,7 @@ type HookResult = void | Promise<void>
  * changes nothing.
  */
 export interface Hooks {
-  /** After every attempt, with its record (skipped targets included). */
+  /** After every attempt, with its record (skipped targets included); a failed one holds its error as `cause`. */
   readonly onAttempt?: (attempt: Attempt) => HookResult
   /** Before the call waits to retry the same target. */
   readonly onRetry?: (event: RetryEvent) => HookResult

@@ -5,7 +5,7 @@ import { ConfigError } from './errors.js'
 import type { HealthStore } from './health-store.js'
 import type { Hooks } from './hooks.js'
 import type { BackoffOptions, CallOptions, ClientOptions, HealthOptions } from './options.js'
-import type { PolicyKind, PolicyOverrides } from './policy.js'
+import { type PolicyKind, type PolicyOverrides, policyKinds } from './policy.js'
 import type { Provider } from './provider.js'
 import type { Target, TargetObject } from './target.js'
 
@@ -106,25 +106,6 @@ export const targetSchema: z.ZodType<Target, Target> = z.union([
 ])
 
 const chainSchema = z.array(targetSchema, { message: 'expected an array of targets' }).readonly()
-
-const policyKinds = [
-  'rate_limit',
-  'overloaded',
-  'server',
-  'timeout',
-  'network',
-  'quota',
-  'auth',
-  'not_found',
-  'context_window',
-  'content_policy',
-  'invalid_request',
-  'unsupported',
-  'empty',
-  'incomplete',
-  'stream_interrupted',
-  'unknown',
-] as const satisfies readonly PolicyKind[]
 
 const kindRuleSchema = z.strictObject({
   retry: z.boolean().optional(),

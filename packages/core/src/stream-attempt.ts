@@ -205,8 +205,28 @@ export class StreamAttempt {
     }
   }
 
+  /**
+   * Reads to the end of the body after the finish, so the connection goes
+   * back to the pool, then ends the attempt. What follows a finish is not
+   * content; a provider that sends on and on is stopped.
+   */
+  async drain(): Promise<void> {
+    if (this.#stopped !== undefined) return
+    try {
+      for (let reads = 0; reads < maxReadsAfterFinish; reads++) {
+        if ((await this.next()).done === true) {
+          this.#finish()
+          return
+        }
+      }
+    } catch {
+      // The answer is complete; a failure after its finish changes nothing.
+    }
+    this.stop(new UnderstudyError({ kind: 'unknown', message: 'read past the finish' }))
+  }
+
   /** Ends the attempt after a clean end of its stream: clears the timer, keeps the connection. */
-  finish(): void {
+  #finish(): void {
     if (this.#stopped !== undefined) return
     this.#stopped = finished
     this.#disarm()
@@ -331,6 +351,9 @@ export class StreamAttempt {
     return new UnderstudyError({ kind: 'timeout', message, ...this.#origin })
   }
 }
+
+/** Events a provider may send after its finish before its body ends; past that, the read stops. */
+const maxReadsAfterFinish = 8
 
 /** The reason of an attempt that ended cleanly: never shown to anyone. */
 const finished = new UnderstudyError({ kind: 'unknown', message: 'the attempt has finished' })
