@@ -12,7 +12,8 @@ import { StreamCall } from './stream-call.js'
 import type { Hooks } from './hooks.js'
 import { createMemoryHealthStore } from './memory-health-store.js'
 import type { CallOptions, ClientOptions } from './options.js'
-import { callOptionsSchema, clientOptionsSchema, describe, parseOptions } from './options-schema.js'
+import { callOptionsSchema, clientOptionsSchema } from './options-schema.js'
+import { describe, parseConfig } from './parse-config.js'
 import { type Policy, resolvePolicy } from './policy.js'
 import type { Provider } from './provider.js'
 
@@ -61,7 +62,7 @@ export interface Client {
  * const client = createClient({ providers: [openai(), anthropic()], retries: 1 })
  */
 export function createClient(options: ClientOptions): Client {
-  const checked = parseOptions(clientOptionsSchema, options)
+  const checked = parseConfig(clientOptionsSchema, options)
   const providers = new Map<string, Provider>()
   checked.providers.forEach((provider, index) => {
     if (providers.has(provider.id)) {
@@ -100,7 +101,7 @@ export function createClient(options: ClientOptions): Client {
   const knownURLs = new Set<string>()
   function checkCallOptions(options: CallOptions): CallOptions {
     if (isPlainlyValid(options, knownURLs)) return options
-    const checked = parseOptions(callOptionsSchema, options)
+    const checked = parseConfig(callOptionsSchema, options)
     if (knownURLs.size > maxKnownURLs) knownURLs.clear()
     for (const url of baseURLsOf(checked)) knownURLs.add(url)
     return checked

@@ -51,12 +51,8 @@ export type {
 } from './errors.js'
 export { toUnderstudyError } from './to-understudy-error.js'
 export type { ErrorOrigin } from './to-understudy-error.js'
-export { countsAgainstHealth, defaultPolicy } from './policy.js'
+export { defaultPolicy } from './policy.js'
 export type { KindRule, Policy, PolicyKind, PolicyOverrides } from './policy.js'
-export { decide, firstStep, hedge } from './decide.js'
-export type { Decision, DecideInput, DecisionState, Outcome, Step } from './decide.js'
-export { buildPlan } from './build-plan.js'
-export type { ChainName, Plan, PlanEntry, PlanOptions } from './build-plan.js'
 export { systemClock } from './clock.js'
 export type { Clock } from './clock.js'
 export { defaults } from './defaults.js'
@@ -65,18 +61,8 @@ export { createMemoryHealthStore } from './memory-health-store.js'
 export type { MemoryHealthStoreOptions } from './memory-health-store.js'
 export type { Awaitable, HealthRecord, HealthStore, HealthThresholds } from './health-store.js'
 export type { FallbackEvent, HookName, Hooks, RetryEvent } from './hooks.js'
-export {
-  backoffSchema,
-  callOptionsSchema,
-  chatParamsSchema,
-  clientOptionsSchema,
-  healthOptionsSchema,
-  hooksSchema,
-  policySchema,
-  targetObjectSchema,
-  targetSchema,
-  targetStringSchema,
-} from './options-schema.js'
+export { callOptionsSchema, clientOptionsSchema, targetSchema } from './options-schema.js'
+export { parseConfig } from './parse-config.js'
 export { parseDuration, parseRetryAfter } from './parse-retry-after.js'
 export type { HeaderReader } from './parse-retry-after.js'
 export { redactSecrets } from './redact.js'

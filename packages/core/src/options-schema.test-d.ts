@@ -10,12 +10,12 @@ import {
   clientOptionsSchema,
   type healthOptionsSchema,
   type hooksSchema,
-  parseOptions,
   type policySchema,
   type targetObjectSchema,
   type targetSchema,
   type targetStringSchema,
 } from './options-schema.js'
+import { parseConfig } from './parse-config.js'
 import type { PolicyOverrides } from './policy.js'
 import type { Target, TargetObject } from './target.js'
 
@@ -25,9 +25,9 @@ describe('callOptionsSchema', () => {
     expectTypeOf<z.output<typeof callOptionsSchema>>().toEqualTypeOf<CallOptions>()
   })
 
-  it('makes parseOptions give CallOptions', () => {
-    expectTypeOf(parseOptions(callOptionsSchema, {})).toEqualTypeOf<CallOptions>()
-    expectTypeOf(parseOptions(clientOptionsSchema, {})).toEqualTypeOf<ClientOptions>()
+  it('makes parseConfig give CallOptions', () => {
+    expectTypeOf(parseConfig(callOptionsSchema, {})).toEqualTypeOf<CallOptions>()
+    expectTypeOf(parseConfig(clientOptionsSchema, {})).toEqualTypeOf<ClientOptions>()
   })
 })
 

@@ -500,8 +500,8 @@ describe('a ConfigError about a credential', () => {
       behaviour: 'does not show a header value that is not a string',
       options: { headers: { 'x-api-key': ['sk-header-secret'] } },
       secret: 'sk-header-secret',
-      path: 'headers.x-api-key',
-      message: 'headers.x-api-key: expected a string header value',
+      path: 'headers["x-api-key"]',
+      message: 'headers["x-api-key"]: expected a string header value',
     },
     {
       behaviour: "does not show a target's headers given as a string",

@@ -1,7 +1,6 @@
 import * as z from 'zod'
 import type { ChatParamName, ChatParams } from './chat-request.js'
 import type { Clock } from './clock.js'
-import { ConfigError } from './errors.js'
 import type { HealthStore } from './health-store.js'
 import type { Hooks } from './hooks.js'
 import type { BackoffOptions, CallOptions, ClientOptions, HealthOptions } from './options.js'
@@ -61,7 +60,9 @@ export const chatParamsSchema: z.ZodType<ChatParams, ChatParams> = z.strictObjec
     .readonly()
     .optional(),
   toolChoice: z
-    .union([z.enum(['auto', 'none', 'required']), z.object({ name: z.string() })])
+    .union([z.enum(['auto', 'none', 'required']), z.object({ name: z.string() })], {
+      message: 'expected "auto", "none", "required" or { name }',
+    })
     .optional(),
   responseFormat: z
     .union([
@@ -100,10 +101,10 @@ export const targetObjectSchema: z.ZodType<TargetObject, TargetObject> = z.stric
 }) as z.ZodType<TargetObject, TargetObject>
 
 /** One entry of a chain: `"provider/model"` or a target object. */
-export const targetSchema: z.ZodType<Target, Target> = z.union([
-  targetStringSchema,
-  targetObjectSchema,
-])
+export const targetSchema: z.ZodType<Target, Target> = z.union(
+  [targetStringSchema, targetObjectSchema],
+  { message: 'expected a "provider/model" string or a target object' },
+)
 
 const chainSchema = z.array(targetSchema, { message: 'expected an array of targets' }).readonly()
 
@@ -226,87 +227,3 @@ export const clientOptionsSchema: z.ZodType<ClientOptions, ClientOptions> = z.st
   random: fn<() => number>('a function returning a number in [0, 1)').optional(),
   health: healthOptionsSchema.optional(),
 }) as z.ZodType<ClientOptions, ClientOptions>
-
-/** Option names whose values are never shown in an error: they may hold a key. */
-const secretNames = new Set(['apiKey', 'headers', 'baseURL'])
-
-/**
- * Parses `value` with `schema`; on failure throws a {@link ConfigError} that
- * names the first problem's path (`fallbacks[1].model`), what was expected
- * and what was given — unless it may hold a secret.
- */
-export function parseOptions<T>(schema: z.ZodType<T>, value: unknown, prefix = ''): T {
-  const result = schema.safeParse(value, { reportInput: true, error: expectedKeys })
-  if (result.success) return result.data
-  const issue = pickIssue(result.error.issues[0])
-  throw configErrorFromIssue(issue, prefix)
-}
-
-type Issue = z.core.$ZodIssue
-
-/** In a union of a string and an object, report the branch the input was meant for. */
-function pickIssue(issue: Issue | undefined): Issue {
-  if (issue === undefined)
-    return { code: 'custom', path: [], message: 'invalid options', input: undefined }
-  if (issue.code !== 'invalid_union') return issue
-  const meant = issue.errors.find((branch) =>
-    branch.some((inner) => inner.path.length > 0 || inner.code !== 'invalid_type'),
-  )
-  const inner = meant?.[0]
-  if (inner === undefined) {
-    return { ...issue, message: 'expected a "provider/model" string or a target object' }
-  }
-  return pickIssue({ ...inner, path: [...issue.path, ...inner.path] } as Issue)
-}
-
-/** For an unknown key, the keys its object takes, read from the strict object that found it. */
-function expectedKeys(issue: z.core.$ZodRawIssue): string | undefined {
-  if (issue.code !== 'unrecognized_keys') return undefined
-  const shape: unknown = Reflect.get(Object(issue.inst?._zod.def), 'shape')
-  if (typeof shape !== 'object' || shape === null) return undefined
-  return `expected one of ${Object.keys(shape)
-    .map((key) => `"${key}"`)
-    .join(', ')}`
-}
-
-function configErrorFromIssue(issue: Issue, prefix: string): ConfigError {
-  const hidden = issue.path.some((key) => typeof key === 'string' && secretNames.has(key))
-  let message = issue.message
-    .replace(/^Invalid (input|option): /, '')
-    .replace(/, received \w+$/, '')
-  if (issue.code === 'unrecognized_keys') {
-    // The path names the first unknown key, so `{ fallback: [] }` is reported at `fallback`.
-    const expected = message.startsWith('expected ') ? `${message}; ` : ''
-    const keys = issue.keys.map((key) => `"${key}"`).join(', ')
-    message = `${expected}received unknown option${issue.keys.length > 1 ? 's' : ''} ${keys}`
-    return new ConfigError({
-      path: formatPath(prefix, [...issue.path, ...issue.keys.slice(0, 1)]),
-      message,
-    })
-  }
-  if (!hidden) message = `${message}; received ${describe(issue.input)}`
-  return new ConfigError({ path: formatPath(prefix, issue.path), message })
-}
-
-/** `fallbacks[1].model` from `['fallbacks', 1, 'model']`. */
-export function formatPath(prefix: string, path: readonly PropertyKey[]): string {
-  let text = prefix
-  for (const key of path) {
-    if (typeof key === 'number') text += `[${key}]`
-    else text += text === '' ? String(key) : `.${String(key)}`
-  }
-  return text
-}
-
-/** A short, secret-free picture of a value for an error message. */
-export function describe(value: unknown): string {
-  if (typeof value === 'string')
-    return value.length > 40 ? `"${value.slice(0, 40)}…"` : JSON.stringify(value)
-  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint')
-    return String(value)
-  if (value === null) return 'null'
-  if (value === undefined) return 'undefined'
-  if (Array.isArray(value)) return value.length === 0 ? 'an empty array' : 'an array'
-  if (typeof value === 'function') return 'a function'
-  return 'an object'
-}

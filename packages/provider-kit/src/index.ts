@@ -21,10 +21,4 @@ export { readSse } from './read-sse.js'
 export type { ReadSseOptions } from './sse-decoder.js'
 export { errorFromResponse, kindFromStatus, readRequestId } from './http-error.js'
 export type { ErrorResponse } from './http-error.js'
-export {
-  isSecretHeader,
-  isSecretParam,
-  redactHeaders,
-  redactSecretParams,
-  redactURL,
-} from './redact.js'
+export { isSecretHeader, redactHeaders, redactURL } from './redact.js'

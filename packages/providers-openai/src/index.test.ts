@@ -8,8 +8,41 @@ import {
   startFakeOpenAI,
 } from '@understudy/testkit'
 import { fallbackRegressionSuite } from '@understudy/testkit/vitest'
-import { onTestFinished } from 'vitest'
-import { azure, groq, openai } from './index.js'
+import { describe, it, onTestFinished } from 'vitest'
+import { expectEntryExports } from '../../../test-support/entry-exports.js'
+import * as api from './index.js'
+
+const { azure, groq, openai } = api
+
+/**
+ * Everything `@understudy/providers-openai` publishes: the factories its
+ * README documents and their option types. The wire mapping (request body,
+ * response and stream parsing, error bodies) stays inside.
+ */
+const publicAPI = [
+  'azure',
+  'deepseek',
+  'fireworks',
+  'groq',
+  'lmstudio',
+  'mistral',
+  'ollama',
+  'openai',
+  'openaiCompatible',
+  'openrouter',
+  'together',
+  'type AzureProviderOptions',
+  'type OpenAICompatibleOptions',
+  'type OpenAICompatiblePresetOptions',
+  'type OpenAIProviderOptions',
+  'vllm',
+]
+
+describe('@understudy/providers-openai', () => {
+  it('exports exactly its written public API', () => {
+    expectEntryExports(new URL('./index.ts', import.meta.url), api, publicAPI)
+  })
+})
 
 const messages: ChatRequest['messages'] = [{ role: 'user', content: 'Say hi.' }]
 

@@ -17,10 +17,5 @@ export type {
   OpenAICompatibleOptions,
   OpenAICompatiblePresetOptions,
 } from './openai-compatible.js'
-export { azure, defaultAzureApiVersion } from './azure-provider.js'
+export { azure } from './azure-provider.js'
 export type { AzureProviderOptions } from './azure-provider.js'
-export { buildOpenAIRequest, usesMaxCompletionTokens } from './openai-request.js'
-export type { OpenAIRequestOptions } from './openai-request.js'
-export { parseOpenAIResponse } from './openai-response.js'
-export { createOpenAIStreamParser } from './openai-stream.js'
-export { readOpenAIError } from './openai-errors.js'

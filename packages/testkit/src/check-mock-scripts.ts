@@ -1,6 +1,5 @@
-import { ConfigError, type ErrorKind, errorKinds } from '@understudy/core'
+import { ConfigError, type ErrorKind, errorKinds, parseConfig } from '@understudy/core'
 import * as z from 'zod'
-import { configErrorFromIssue } from './config-error-from-issue.js'
 import { deepFreeze } from './deep-freeze.js'
 import type { MockStep } from './mock-step.js'
 
@@ -130,32 +129,5 @@ function checkStep(step: unknown, path: string): MockStep {
       message: `a step takes one of ${quoted(stepKeys)}; found ${quoted(keys)}`,
     })
   }
-  const result = stepSchemas[key].safeParse(step)
-  if (result.success) return deepFreeze(result.data) as MockStep
-  const issue = result.error.issues[0]
-  if (issue === undefined) throw new ConfigError({ path, message: 'invalid step' })
-  throw configErrorFromIssue(path, innermost(issue))
-}
-
-/**
- * The issue to report: inside a union, the branch the value was meant for
- * (the one that got past the value's own type), so the message names the
- * field that is wrong rather than "invalid input".
- */
-function innermost(issue: z.core.$ZodIssue): z.core.$ZodIssue {
-  if (issue.code === 'invalid_union') {
-    const meant = issue.errors
-      .map((branch) => branch[0])
-      .find(
-        (inner) =>
-          inner !== undefined &&
-          (inner.path.length > 0 ||
-            (inner.code !== 'invalid_type' && inner.code !== 'invalid_value')),
-      )
-    if (meant !== undefined) {
-      const inner = innermost(meant)
-      return { ...inner, path: [...issue.path, ...inner.path] }
-    }
-  }
-  return { ...issue, message: issue.message.replace(/^Invalid input: /, '') }
+  return deepFreeze(parseConfig(stepSchemas[key], step, path)) as MockStep
 }

@@ -1,6 +1,5 @@
-import { ConfigError } from '@understudy/core'
+import { ConfigError, parseConfig } from '@understudy/core'
 import * as z from 'zod'
-import { configErrorFromIssue } from './config-error-from-issue.js'
 import type { Fault, Reply } from './reply.js'
 
 const faults = [
@@ -85,11 +84,7 @@ export function checkReplies(replies: readonly unknown[], path: string): readonl
     if (typeof reply !== 'object' || reply === null || Array.isArray(reply)) {
       throw new ConfigError({ path: at, message: 'expected a reply object' })
     }
-    const result = schemaFor(reply).safeParse(reply)
-    if (result.success) return
-    const issue = result.error.issues[0]
-    if (issue === undefined) throw new ConfigError({ path: at, message: 'invalid reply' })
-    throw configErrorFromIssue(at, issue)
+    parseConfig(schemaFor(reply), reply, at)
   })
   return Object.freeze([...(replies as readonly Reply[])])
 }

@@ -653,8 +653,8 @@ describe('startFakeOpenAI', () => {
         server.script('gpt-4o', { text: 'ok' }, { text: 'x', colour: 'red' } as unknown as Reply),
       )
       expect(error).toBeInstanceOf(ConfigError)
-      expect((error as ConfigError).path).toBe('script("gpt-4o")[1]')
-      expect((error as ConfigError).message).toMatch(/"colour"/)
+      expect((error as ConfigError).path).toBe('script("gpt-4o")[1].colour')
+      expect((error as ConfigError).message).toMatch(/; received unknown option "colour"$/)
     })
 
     it('rejects a start whose respond has status 42, naming the path', async () => {

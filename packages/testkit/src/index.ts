@@ -1,8 +1,5 @@
 /** @module Mock providers, fake wire servers and the suites that prove a fallback setup right. */
-export { startFakeServer } from './fake-server.js'
 export type { FakeServer, FakeServerOptions, RecordedRequest } from './fake-server.js'
-export type { Dialect, DialectRequest, DialectRoute, DialectStream } from './dialect.js'
-export { anthropicDialect } from './anthropic-dialect.js'
 export { startFakeAnthropic } from './start-fake-anthropic.js'
 export type {
   AnswerReply,
@@ -14,11 +11,7 @@ export type {
   ReplyExtras,
   ReplyToolCall,
 } from './reply.js'
-export { openaiDialect } from './openai-dialect.js'
 export { startFakeOpenAI } from './start-fake-openai.js'
-export { formatSseEvent } from './sse.js'
-export type { SseEvent, SseFormatOptions } from './sse.js'
-export { geminiDialect } from './gemini-dialect.js'
 export { startFakeGemini } from './start-fake-gemini.js'
 export { deepFreeze } from './deep-freeze.js'
 export { RegressionFailure, runFallbackRegression } from './run-fallback-regression.js'
@@ -30,7 +23,7 @@ export type {
   RegressionStream,
   RegressionVia,
 } from './run-fallback-regression.js'
-export { mockUpstream, modelOf, serverUpstream } from './upstream.js'
+export { mockUpstream, serverUpstream } from './upstream.js'
 export type { ObservedRequest, RecordedCalls, Upstream, UpstreamExpectation } from './upstream.js'
 export {
   ConformanceFailure,

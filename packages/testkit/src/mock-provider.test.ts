@@ -102,8 +102,8 @@ describe('mockProvider', () => {
       ],
       [
         { m: [{ ok: 'x', delay: 5 }] },
-        'mockProvider("a").scripts["m"][0]',
-        /unknown field "delay"/,
+        'mockProvider("a").scripts["m"][0].delay',
+        /expected one of "ok", "toolCalls", .*; received unknown option "delay"/,
       ],
       [
         { m: [{ ok: 'x', delayMs: -1 }] },
@@ -119,7 +119,7 @@ describe('mockProvider', () => {
       [
         { m: [{ stream: ['a', { type: 'txt', text: 'b' }] }] },
         'mockProvider("a").scripts["m"][0].stream[1].type',
-        /expected a chunk type, one of "text"/,
+        /expected a chunk type, one of "text".*; received "txt"$/,
       ],
       [
         { m: [{ stream: ['a', 7] }] },
@@ -129,7 +129,7 @@ describe('mockProvider', () => {
       [
         { m: [{ stream: [{ type: 'text', text: 1 }] }] },
         'mockProvider("a").scripts["m"][0].stream[0].text',
-        /expected string, received number/,
+        /expected string; received 1$/,
       ],
       [
         { m: [{ stream: [], end: { fail: 'nope' } }] },

@@ -1,0 +1,41 @@
+import { describe, it } from 'vitest'
+import { expectEntryExports } from '../../../test-support/entry-exports.js'
+import * as api from './index.js'
+
+/**
+ * Everything `@understudy/provider-kit` publishes: `defineProvider` and its
+ * spec types, and the building blocks its README names for a provider that
+ * needs them one by one. The transports, the SSE decoder and the redaction
+ * helpers behind `redactURL` stay inside.
+ */
+const publicAPI = [
+  'defineProvider',
+  'errorFromResponse',
+  'isSecretHeader',
+  'kindFromStatus',
+  'readRequestId',
+  'readSse',
+  'redactHeaders',
+  'redactURL',
+  'sendRequest',
+  'type AbortEmitter',
+  'type DefineProviderOptions',
+  'type ErrorDetails',
+  'type ErrorResponse',
+  'type FetchFunction',
+  'type HttpRequestSpec',
+  'type HttpResponse',
+  'type ProviderSpec',
+  'type ReadSseOptions',
+  'type ResponseInfo',
+  'type SendRequestOptions',
+  'type SseMessage',
+  'type StreamParser',
+  'type Transport',
+]
+
+describe('@understudy/provider-kit', () => {
+  it('exports exactly its written public API', () => {
+    expectEntryExports(new URL('./index.ts', import.meta.url), api, publicAPI)
+  })
+})

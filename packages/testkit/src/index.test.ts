@@ -1,0 +1,79 @@
+import { describe, it } from 'vitest'
+import { expectEntryExports } from '../../../test-support/entry-exports.js'
+import * as api from './index.js'
+
+/**
+ * Everything `@understudy/testkit` publishes from its main entry: the mock
+ * provider and its script types, the three fake servers and their replies,
+ * the fake clock, and the suites' runner-agnostic forms. The generic fake
+ * server and its dialects stay inside: their shape follows the fakes' needs.
+ */
+const publicAPI = [
+  'ConformanceFailure',
+  'RegressionFailure',
+  'StreamFallbackFailure',
+  'deepFreeze',
+  'defaultStatusKinds',
+  'fakeClock',
+  'fixtureReply',
+  'hostileMockProvider',
+  'mockProvider',
+  'mockUpstream',
+  'providerConformanceChecks',
+  'runFallbackRegression',
+  'serverUpstream',
+  'startFakeAnthropic',
+  'startFakeGemini',
+  'startFakeOpenAI',
+  'streamFallbackChecks',
+  'type AnswerReply',
+  'type ConformanceCheck',
+  'type ConformanceSetup',
+  'type ErrorReply',
+  'type FakeClock',
+  'type FakeServer',
+  'type FakeServerOptions',
+  'type Fault',
+  'type FaultReply',
+  'type FixtureReplyOptions',
+  'type MockCall',
+  'type MockChunk',
+  'type MockFailOnReadStep',
+  'type MockFailStep',
+  'type MockFailure',
+  'type MockHangStep',
+  'type MockProvider',
+  'type MockProviderOptions',
+  'type MockScripts',
+  'type MockStep',
+  'type MockStreamStep',
+  'type MockSucceedStep',
+  'type MockThrowStep',
+  'type MockToolCall',
+  'type ObservedRequest',
+  'type RawReply',
+  'type RecordedCalls',
+  'type RecordedRequest',
+  'type RegressionClient',
+  'type RegressionOptions',
+  'type RegressionReport',
+  'type RegressionSetup',
+  'type RegressionStream',
+  'type RegressionVia',
+  'type Reply',
+  'type ReplyExtras',
+  'type ReplyToolCall',
+  'type ServerSetup',
+  'type SettleOptions',
+  'type Settled',
+  'type StreamFallbackCheck',
+  'type StreamFallbackSetup',
+  'type Upstream',
+  'type UpstreamExpectation',
+]
+
+describe('@understudy/testkit', () => {
+  it('exports exactly its written public API', () => {
+    expectEntryExports(new URL('./index.ts', import.meta.url), api, publicAPI)
+  })
+})
