@@ -12,6 +12,12 @@ export interface Winner {
   readonly first: Exclude<FirstRead, { readonly type: 'error' }>
 }
 
+/** An attempt whose first read is in. */
+interface Settled {
+  readonly attempt: StreamAttempt
+  readonly read: FirstRead
+}
+
 /**
  * The part of a `stream()` call before its commit point: runs the attempts
  * the call's {@link CallRun} asks for — two at once while hedging — until one
@@ -25,8 +31,13 @@ export class StreamSelection {
   readonly #settings: StreamSettings
   /** Attempts in flight: one, or two while hedging. */
   readonly #live: StreamAttempt[] = []
-  /** Attempts whose first read is in, in the order they came. */
-  readonly #settled: { readonly attempt: StreamAttempt; readonly read: FirstRead }[] = []
+  /**
+   * The first read of the one attempt in flight, when the call does not
+   * hedge: awaited as it is, with no queue, the common case.
+   */
+  #first: Promise<FirstRead> | undefined
+  /** While hedging: attempts whose first read is in, in the order they came. */
+  readonly #settled: Settled[] = []
   #wake: (() => void) | undefined
   #hedgeTimer: unknown
   #stopped = false
@@ -84,7 +95,12 @@ export class StreamSelection {
     return ending.answer
   }
 
-  async #nextSettled(): Promise<{ readonly attempt: StreamAttempt; readonly read: FirstRead }> {
+  async #nextSettled(): Promise<Settled> {
+    const first = this.#first
+    if (first !== undefined) {
+      this.#first = undefined
+      return { attempt: this.#live[0] as StreamAttempt, read: await first }
+    }
     for (;;) {
       const done = this.#settled.shift()
       if (done !== undefined) return done
@@ -110,12 +126,17 @@ export class StreamSelection {
       this.#settings,
     )
     this.#live.push(attempt)
-    attempt.first().then((read) => {
+    const first = attempt.first()
+    const { hedgeAfterMs, clock } = this.#settings
+    if (hedgeAfterMs === undefined) {
+      this.#first = first
+      return
+    }
+    first.then((read) => {
       this.#settled.push({ attempt, read })
       this.#wake?.()
     })
-    const { hedgeAfterMs, clock } = this.#settings
-    if (hedgeAfterMs !== undefined && this.#live.length === 1) {
+    if (this.#live.length === 1) {
       this.#clearHedge()
       this.#hedgeTimer = clock.setTimeout(() => this.#hedge(attempt), delayMs + hedgeAfterMs)
     }
