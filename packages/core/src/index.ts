@@ -37,8 +37,9 @@ export type {
   TextEvent,
   ToolCallDeltaEvent,
 } from './stream-event.js'
-export { nextReady } from './provider.js'
-export type { Provider, ProviderContext, ReadyIterator } from './provider.js'
+export type { Provider, ProviderContext } from './provider.js'
+export { nextReady } from './next-ready.js'
+export type { OnAbort, ReadyIterator } from './next-ready.js'
 export type { Target, TargetObject } from './target.js'
 export { ConfigError, errorKinds, isUnderstudyError, UnderstudyError } from './errors.js'
 export type {

@@ -1,5 +1,6 @@
 import type { ChatRequest } from './chat-request.js'
 import type { ProviderResponse } from './chat-response.js'
+import type { OnAbort } from './next-ready.js'
 import type { ProviderStreamEvent } from './stream-event.js'
 
 /**
@@ -20,15 +21,11 @@ export interface ProviderContext {
   /** When the attempt must be over, in the client clock's ms; `Infinity` for never. */
   readonly deadline: number
   /**
-   * The abort of {@link signal}, heard without making an `AbortSignal`:
-   * calls `listener` once with the reason when the attempt is aborted (at
-   * once when it already is) and returns what removes it. The client's
-   * contexts have it, and make their `signal` only when it is read (an
-   * `AbortSignal` and its listener cost microseconds per attempt); a
-   * context made by hand may leave it out, so providers fall back to `signal`.
-   * Call it as a method of the context.
+   * Optional, for speed only: the abort of {@link signal}, heard without
+   * making an `AbortSignal` (see the core README's fast paths). A provider
+   * that only reads `signal` loses nothing but microseconds.
    */
-  readonly onAbort?: ((listener: (reason: unknown) => void) => () => void) | undefined
+  readonly onAbort?: OnAbort | undefined
 }
 
 /**
@@ -53,32 +50,10 @@ export interface Provider {
   readonly assistantPrefix?: boolean
   complete(request: ChatRequest, context: ProviderContext): Promise<ProviderResponse>
   /**
-   * The attempt's events. Its iterator may also offer {@link nextReady} to
-   * hand over, without a promise, an event it already holds.
+   * The attempt's events: `text`, `reasoning` and `tool-call-delta`, then
+   * one `finish` last; or a rejection with the attempt's error. The stream
+   * ends without `finish` only when the upstream did, and closes its
+   * connection on `return()` or when `context` aborts.
    */
   stream(request: ChatRequest, context: ProviderContext): AsyncIterable<ProviderStreamEvent>
-}
-
-/**
- * The optional method of a stream's iterator that answers at once: the next
- * event as an iterator result when one is already parsed and waiting, and
- * `undefined` when the caller must call `next()` (nothing waits, a read is
- * pending, or the stream's end or error is next).
- *
- * Speed only: a body read in one burst holds dozens of parsed events, and
- * taking each through `next()` costs a promise and a microtask turn per
- * layer. The client takes events this way while it can, and calls `next()`
- * otherwise; an iterator without it works the same, one promise per event.
- * `Symbol.for`, so iterators built against another copy of core match.
- *
- * @example
- * class Events implements AsyncIterator<ProviderStreamEvent> {
- *   [nextReady]() { return this.queue.length > 0 ? { done: false, value: this.queue.shift() } : undefined }
- * }
- */
-export const nextReady: unique symbol = Symbol.for('understudy.nextReady')
-
-/** An iterator that offers {@link nextReady}. */
-export interface ReadyIterator extends AsyncIterator<ProviderStreamEvent> {
-  [nextReady](): IteratorResult<ProviderStreamEvent> | undefined
 }

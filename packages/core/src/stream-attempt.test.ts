@@ -2,7 +2,8 @@ import { fc, test } from '@fast-check/vitest'
 import { describe, expect, it } from 'vitest'
 import { createClient } from './create-client.js'
 import { UnderstudyError } from './errors.js'
-import { nextReady, type Provider } from './provider.js'
+import { nextReady } from './next-ready.js'
+import type { Provider } from './provider.js'
 import type { ProviderStreamEvent, StreamEvent } from './stream-event.js'
 
 /**

@@ -6,7 +6,7 @@ import type { StreamSettings } from './call-settings.js'
 import type { ChatRequest } from './chat-request.js'
 import { UnderstudyError } from './errors.js'
 import { isContent } from './partial-output.js'
-import { nextReady, type ReadyIterator } from './provider.js'
+import { nextReady, type ReadyIterator } from './next-ready.js'
 import type { FinishEvent, ProviderStreamEvent } from './stream-event.js'
 import { toUnderstudyError } from './to-understudy-error.js'
 
