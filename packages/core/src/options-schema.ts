@@ -33,6 +33,14 @@ export const targetStringSchema: z.ZodType<string, string> = z
   .string({ message: 'expected a "provider/model" string' })
   .regex(/^[^/\s]+\/\S/, { message: 'expected "provider/model"' })
 
+/**
+ * A base URL: `http:` or `https:` only. Providers send keys to it, and no
+ * transport here speaks another scheme, so `ftp:` or `file:` is a config
+ * error before any I/O rather than a failed attempt. One message for both
+ * "no URL" and "another scheme", as provider factories word it.
+ */
+const baseURLSchema = z.url({ protocol: /^https?$/, message: 'expected an http: or https: URL' })
+
 const headersSchema = z.record(z.string(), z.string({ message: 'expected a string header value' }))
 
 const paramNames = [
@@ -91,7 +99,7 @@ export const targetObjectSchema: z.ZodType<TargetObject, TargetObject> = z.stric
     .string({ message: 'expected a string key' })
     .min(1, { message: 'expected a non-empty key' })
     .optional(),
-  baseURL: z.url({ message: 'expected an absolute URL' }).optional(),
+  baseURL: baseURLSchema.optional(),
   headers: headersSchema.optional(),
   params: chatParamsSchema.optional(),
   unset: z.array(z.enum(paramNames)).readonly().optional(),
@@ -188,7 +196,7 @@ export const callOptionsSchema: z.ZodType<CallOptions, CallOptions> = z.strictOb
     .string({ message: 'expected a string key' })
     .min(1, { message: 'expected a non-empty key' })
     .optional(),
-  baseURL: z.url({ message: 'expected an absolute URL' }).optional(),
+  baseURL: baseURLSchema.optional(),
   headers: headersSchema.optional(),
 }) as z.ZodType<CallOptions, CallOptions>
 
