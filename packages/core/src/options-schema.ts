@@ -56,8 +56,11 @@ const paramNames = [
   'providerOptions',
 ] as const satisfies readonly ChatParamName[]
 
-/** The request fields a target's `params` may set. */
-export const chatParamsSchema: z.ZodType<ChatParams, ChatParams> = z.strictObject({
+/**
+ * The schema of each request field a target's `params` may set, by name. A
+ * request takes the same fields, so `requestSchema` is built on this too.
+ */
+export const chatParamsShape: { readonly [name in ChatParamName]-?: z.ZodType } = {
   tools: z
     .array(
       z.object({
@@ -72,7 +75,7 @@ export const chatParamsSchema: z.ZodType<ChatParams, ChatParams> = z.strictObjec
     .union([z.enum(['auto', 'none', 'required']), z.object({ name: z.string() })])
     .optional(),
   responseFormat: z
-    .union([
+    .discriminatedUnion('type', [
       z.object({ type: z.literal('text') }),
       z.object({ type: z.literal('json') }),
       z.object({
@@ -83,14 +86,33 @@ export const chatParamsSchema: z.ZodType<ChatParams, ChatParams> = z.strictObjec
       }),
     ])
     .optional(),
-  temperature: z.number().min(0).optional(),
-  topP: z.number().min(0).max(1).optional(),
-  maxTokens: z.number().int().positive().optional(),
+  temperature: z
+    .number({ message: 'expected a number, 0 or more' })
+    .min(0, { message: 'expected a number, 0 or more' })
+    .optional(),
+  topP: z
+    .number({ message: 'expected a number from 0 to 1' })
+    .min(0, { message: 'expected a number from 0 to 1' })
+    .max(1, { message: 'expected a number from 0 to 1' })
+    .optional(),
+  maxTokens: z
+    .number({ message: 'expected a whole number of tokens, 1 or more' })
+    .int({ message: 'expected a whole number of tokens, 1 or more' })
+    .positive({ message: 'expected a whole number of tokens, 1 or more' })
+    .optional(),
   stop: z.array(z.string()).readonly().optional(),
-  seed: z.number().int().optional(),
+  seed: z
+    .number({ message: 'expected a whole number' })
+    .int({ message: 'expected a whole number' })
+    .optional(),
   user: z.string().optional(),
   providerOptions: z.record(z.string(), z.record(z.string(), z.json())).optional(),
-}) as z.ZodType<ChatParams, ChatParams>
+}
+
+/** The request fields a target's `params` may set. */
+export const chatParamsSchema: z.ZodType<ChatParams, ChatParams> = z.strictObject(
+  chatParamsShape,
+) as z.ZodType<ChatParams, ChatParams>
 
 /** A target object: `{ model, apiKey?, baseURL?, headers?, params?, unset?, retries?, attemptTimeoutMs? }`. */
 export const targetObjectSchema: z.ZodType<TargetObject, TargetObject> = z.strictObject({
@@ -108,10 +130,10 @@ export const targetObjectSchema: z.ZodType<TargetObject, TargetObject> = z.stric
 }) as z.ZodType<TargetObject, TargetObject>
 
 /** One entry of a chain: `"provider/model"` or a target object. */
-export const targetSchema: z.ZodType<Target, Target> = z.union([
-  targetStringSchema,
-  targetObjectSchema,
-])
+export const targetSchema: z.ZodType<Target, Target> = z.union(
+  [targetStringSchema, targetObjectSchema],
+  { message: 'expected a "provider/model" string or a target object' },
+)
 
 const chainSchema = z.array(targetSchema, { message: 'expected an array of targets' }).readonly()
 
@@ -263,7 +285,7 @@ const secretNames = new Set(['apiKey', 'headers', 'baseURL'])
  * and what was given — unless it may hold a secret.
  */
 export function parseOptions<T>(schema: z.ZodType<T>, value: unknown, prefix = ''): T {
-  const result = schema.safeParse(value, { reportInput: true, error: expectedKeys })
+  const result = schema.safeParse(value, { reportInput: true, error: expectedMessage })
   if (result.success) return result.data
   const issue = pickIssue(result.error.issues[0])
   throw configErrorFromIssue(issue, prefix)
@@ -271,23 +293,39 @@ export function parseOptions<T>(schema: z.ZodType<T>, value: unknown, prefix = '
 
 type Issue = z.core.$ZodIssue
 
-/** In a union of a string and an object, report the branch the input was meant for. */
+/**
+ * In a union, report the branch the input was meant for: the one whose
+ * problem is deeper than "wrong type". When no branch was meant, the union's
+ * own message says what it takes.
+ */
 function pickIssue(issue: Issue | undefined): Issue {
   if (issue === undefined)
     return { code: 'custom', path: [], message: 'invalid options', input: undefined }
   if (issue.code !== 'invalid_union') return issue
+  const discriminator: unknown = Reflect.get(issue, 'discriminator')
+  if (typeof discriminator === 'string') {
+    // Zod reports the whole object as the input; the value at the path is what was received.
+    return { ...issue, input: Reflect.get(Object(issue.input), discriminator) }
+  }
   const meant = issue.errors.find((branch) =>
     branch.some((inner) => inner.path.length > 0 || inner.code !== 'invalid_type'),
   )
   const inner = meant?.[0]
-  if (inner === undefined) {
-    return { ...issue, message: 'expected a "provider/model" string or a target object' }
-  }
+  if (inner === undefined) return issue
   return pickIssue({ ...inner, path: [...issue.path, ...inner.path] } as Issue)
 }
 
-/** For an unknown key, the keys its object takes, read from the strict object that found it. */
-function expectedKeys(issue: z.core.$ZodRawIssue): string | undefined {
+/**
+ * Messages zod does not word as the rest: for an unknown key, the keys its
+ * object takes (read from the strict object that found it); for a
+ * discriminated union (a message's `role`), the values it takes.
+ */
+function expectedMessage(issue: z.core.$ZodRawIssue): string | undefined {
+  if (issue.code === 'invalid_union') {
+    const options: unknown = Reflect.get(issue, 'options')
+    if (!Array.isArray(options)) return undefined
+    return `expected one of ${options.map((option) => JSON.stringify(option)).join('|')}`
+  }
   if (issue.code !== 'unrecognized_keys') return undefined
   const shape: unknown = Reflect.get(Object(issue.inst?._zod.def), 'shape')
   if (typeof shape !== 'object' || shape === null) return undefined
