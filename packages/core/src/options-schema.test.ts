@@ -293,6 +293,26 @@ describe('client.complete, with bad options', () => {
       message: 'request.messages: expected a non-empty array of messages; received an empty array',
     },
     {
+      behaviour: 'rejects a message of an unknown role before sending it',
+      request: { ...request, messages: [{ role: 'wizard', content: 'hi' }] },
+      path: 'request.messages[0].role',
+      message:
+        'request.messages[0].role: expected one of "system"|"user"|"assistant"|"tool"; received "wizard"',
+    },
+    {
+      behaviour: 'rejects a message whose content is a number before sending it',
+      request: { ...request, messages: [{ role: 'user', content: 42 }] },
+      path: 'request.messages[0].content',
+      message:
+        'request.messages[0].content: expected a string or an array of text and image parts; received 42',
+    },
+    {
+      behaviour: 'rejects a request field of the wrong type before sending it',
+      request: { ...request, temperature: -1 },
+      path: 'request.temperature',
+      message: 'request.temperature: expected a number, 0 or more; received -1',
+    },
+    {
       behaviour: 'rejects an unknown key in a target object',
       options: { fallbacks: [{ model: 'openai/gpt-4o-mini', maxTokens: 100 }] },
       path: 'fallbacks[0].maxTokens',
@@ -342,6 +362,16 @@ describe('client.complete, with bad options', () => {
     const error = await completeError({ request: null })
     expect(error.path).toBe('request')
     expect(error.message).toBe('request: expected a request object; received null')
+  })
+
+  it('throws from stream() itself for a request no target could accept', () => {
+    const openai = mockProvider('openai')
+    const client = createClient({ providers: [openai] })
+    const bad = deepFreeze({ ...request, messages: [{ role: 'tool', content: 'a cat' }] })
+    expect(() => client.stream(bad as unknown as ChatRequest)).toThrow(
+      expect.objectContaining({ kind: 'config', path: 'request.messages[0].toolCallId' }),
+    )
+    expect(openai.calls).toEqual([])
   })
 })
 
