@@ -6,11 +6,11 @@
  *
  * Why not the schema every time: zod walks a 100-message request in tens of
  * µs (see `bench/request-check.bench.ts`), more than the engine's own work on
- * a call; this loop reads each field once and allocates nothing. Like the
+ * a call; this loop reads each field once and allocates next to nothing. Like the
  * schema, it ignores keys a request does not have.
  */
 export function isPlainRequest(request: unknown): boolean {
-  if (!isPlainObject(request)) return false
+  if (!isObject(request)) return false
   const fields = request as Readonly<Record<string, unknown>>
   const model = fields.model
   if (typeof model !== 'string' || !targetPattern.test(model)) return false
@@ -37,7 +37,7 @@ export function isPlainRequest(request: unknown): boolean {
 const targetPattern = /^[^/\s]+\/\S/
 
 function isPlainMessage(value: unknown): boolean {
-  if (!isPlainObject(value)) return false
+  if (!isObject(value)) return false
   const message = value as Readonly<Record<string, unknown>>
   switch (message.role) {
     case 'system':
@@ -56,7 +56,7 @@ function isPlainMessage(value: unknown): boolean {
 function isParts(value: unknown): boolean {
   if (!Array.isArray(value)) return false
   for (const part of value) {
-    if (!isPlainObject(part)) return false
+    if (!isObject(part)) return false
     const fields = part as Readonly<Record<string, unknown>>
     if (fields.type === 'text') {
       if (typeof fields.text !== 'string') return false
@@ -72,7 +72,7 @@ function isParts(value: unknown): boolean {
 function isToolCalls(value: unknown): boolean {
   if (!Array.isArray(value)) return false
   for (const call of value) {
-    if (!isPlainObject(call)) return false
+    if (!isObject(call)) return false
     const fields = call as Readonly<Record<string, unknown>>
     if (
       typeof fields.id !== 'string' ||
@@ -105,7 +105,7 @@ function isStringArray(value: unknown): boolean {
 function isTools(value: unknown): boolean {
   if (!Array.isArray(value)) return false
   for (const tool of value) {
-    if (!isPlainObject(tool)) return false
+    if (!isObject(tool)) return false
     const fields = tool as Readonly<Record<string, unknown>>
     if (typeof fields.name !== 'string') return false
     if (!isOptional(fields.description, isString)) return false
@@ -116,11 +116,11 @@ function isTools(value: unknown): boolean {
 
 function isToolChoice(value: unknown): boolean {
   if (value === 'auto' || value === 'none' || value === 'required') return true
-  return isPlainObject(value) && typeof (value as { name?: unknown }).name === 'string'
+  return isObject(value) && typeof (value as { name?: unknown }).name === 'string'
 }
 
 function isResponseFormat(value: unknown): boolean {
-  if (!isPlainObject(value)) return false
+  if (!isObject(value)) return false
   const fields = value as Readonly<Record<string, unknown>>
   switch (fields.type) {
     case 'text':
@@ -174,6 +174,11 @@ function isJsonObject(value: unknown, depth: number): boolean {
   const record = value as Readonly<Record<string, unknown>>
   for (const key in record) if (!isJson(record[key], depth + 1)) return false
   return true
+}
+
+/** What zod's objects take: any object but an array. Its records want more (below). */
+function isObject(value: unknown): value is object {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
 function isPlainObject(value: unknown): value is object {
