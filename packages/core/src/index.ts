@@ -77,6 +77,7 @@ export {
   targetSchema,
   targetStringSchema,
 } from './options-schema.js'
+export { requestSchema } from './request-schema.js'
 export { parseDuration, parseRetryAfter } from './parse-retry-after.js'
 export type { HeaderReader } from './parse-retry-after.js'
 export { redactSecrets } from './redact.js'
