@@ -38,3 +38,30 @@ export function report(baseline: Measurement, measured: Measurement): void {
       `  ${ratio.toFixed(2).padStart(6)}x  ${added >= 0 ? '+' : ''}${(added / 1000).toFixed(2)} µs vs ${baseline.name}`,
   )
 }
+
+/**
+ * Like {@link measure}, for a synchronous `run` whose cost is far below an
+ * `await`'s: the loop calls it directly, and keeps each result so the call
+ * cannot be optimised away.
+ */
+export function measureSync(
+  name: string,
+  run: () => unknown,
+  {
+    batch = 2_000,
+    rounds = 15,
+    warmup = 5_000,
+  }: { batch?: number; rounds?: number; warmup?: number } = {},
+): Measurement {
+  let sink: unknown
+  for (let i = 0; i < warmup; i++) sink = run()
+  const perCall: number[] = []
+  for (let round = 0; round < rounds; round++) {
+    const start = process.hrtime.bigint()
+    for (let i = 0; i < batch; i++) sink = run()
+    perCall.push(Number(process.hrtime.bigint() - start) / batch)
+  }
+  if (sink === measureSync) console.log('unreachable')
+  perCall.sort((a, b) => a - b)
+  return { name, nsPerCall: perCall[Math.floor(perCall.length / 2)] ?? Number.NaN }
+}

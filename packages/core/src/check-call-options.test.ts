@@ -34,7 +34,13 @@ const headers = fc.dictionary(
     maxKeys: 3,
   },
 )
-const baseURL = fc.constantFrom(knownURL, 'https://unknown.example/v1', 'not a url', '')
+const baseURL = fc.constantFrom(
+  knownURL,
+  'https://unknown.example/v1',
+  'ftp://127.0.0.1/v1',
+  'not a url',
+  '',
+)
 const hook = fc.constantFrom((): void => {}, 3, 'x')
 
 /** Per option: values the schema accepts, and values of every shape, valid or not. */

@@ -4,6 +4,7 @@ import type { ChatResponse } from './chat-response.js'
 import { systemClock } from './clock.js'
 import { defaults } from './defaults.js'
 import { baseURLsOf, isPlainlyValid } from './check-call-options.js'
+import { isPlainRequest } from './check-request.js'
 import { ConfigError } from './errors.js'
 import type { StreamSettings } from './call-settings.js'
 import { type ChatStream, createChatStream } from './chat-stream.js'
@@ -13,9 +14,10 @@ import type { Hooks } from './hooks.js'
 import { createMemoryHealthStore } from './memory-health-store.js'
 import type { CallOptions, ClientOptions } from './options.js'
 import { callOptionsSchema, clientOptionsSchema } from './options-schema.js'
-import { describe, parseConfig } from './parse-config.js'
+import { parseConfig } from './parse-config.js'
 import { type Policy, resolvePolicy } from './policy.js'
 import type { Provider } from './provider.js'
+import { requestSchema } from './request-schema.js'
 
 /** A client: calls with fallbacks over the providers it was made with. Safe to share. */
 export interface Client {
@@ -175,27 +177,14 @@ function mergePolicy(client: ClientOptions, call: CallOptions): Policy {
   return resolvePolicy(merged)
 }
 
-/** The request's own shape, checked as far as the plan needs it; the provider checks the rest. */
+/**
+ * The request's own shape: one that no target could accept (a role or content
+ * no provider knows, a field of the wrong type) is the caller's bug, a
+ * ConfigError before any I/O. The fast check spares the schema's cost on
+ * every call; the schema decides the rest and names the problem.
+ */
 function checkRequest(request: ChatRequest): void {
-  if (typeof request !== 'object' || request === null) {
-    throw new ConfigError({
-      path: 'request',
-      message: `expected a request object; received ${describe(request)}`,
-    })
-  }
-  const { model, messages } = request as { model: unknown; messages: unknown }
-  if (typeof model !== 'string' || !/^[^/\s]+\/\S/.test(model)) {
-    throw new ConfigError({
-      path: 'request.model',
-      message: `expected "provider/model"; received ${describe(model)}`,
-    })
-  }
-  if (!Array.isArray(messages) || messages.length === 0) {
-    throw new ConfigError({
-      path: 'request.messages',
-      message: `expected a non-empty array of messages; received ${describe(messages)}`,
-    })
-  }
+  if (!isPlainRequest(request)) parseConfig(requestSchema, request, 'request')
 }
 
 /** Every key and header value the call was given: none of them may show in an error. */

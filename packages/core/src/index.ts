@@ -64,6 +64,7 @@ export type { Awaitable, HealthRecord, HealthStore, HealthThresholds } from './h
 export type { FallbackEvent, HookName, Hooks, RetryEvent } from './hooks.js'
 export { callOptionsSchema, clientOptionsSchema, targetSchema } from './options-schema.js'
 export { parseConfig } from './parse-config.js'
+export { requestSchema } from './request-schema.js'
 export { parseDuration, parseRetryAfter } from './parse-retry-after.js'
 export type { HeaderReader } from './parse-retry-after.js'
 export { redactSecrets } from './redact.js'

@@ -293,6 +293,26 @@ describe('client.complete, with bad options', () => {
       message: 'request.messages: expected a non-empty array of messages; received an empty array',
     },
     {
+      behaviour: 'rejects a message of an unknown role before sending it',
+      request: { ...request, messages: [{ role: 'wizard', content: 'hi' }] },
+      path: 'request.messages[0].role',
+      message:
+        'request.messages[0].role: expected one of "system"|"user"|"assistant"|"tool"; received "wizard"',
+    },
+    {
+      behaviour: 'rejects a message whose content is a number before sending it',
+      request: { ...request, messages: [{ role: 'user', content: 42 }] },
+      path: 'request.messages[0].content',
+      message:
+        'request.messages[0].content: expected a string or an array of text and image parts; received 42',
+    },
+    {
+      behaviour: 'rejects a request field of the wrong type before sending it',
+      request: { ...request, temperature: -1 },
+      path: 'request.temperature',
+      message: 'request.temperature: expected a number, 0 or more; received -1',
+    },
+    {
       behaviour: 'rejects an unknown key in a target object',
       options: { fallbacks: [{ model: 'openai/gpt-4o-mini', maxTokens: 100 }] },
       path: 'fallbacks[0].maxTokens',
@@ -342,6 +362,16 @@ describe('client.complete, with bad options', () => {
     const error = await completeError({ request: null })
     expect(error.path).toBe('request')
     expect(error.message).toBe('request: expected a request object; received null')
+  })
+
+  it('throws from stream() itself for a request no target could accept', () => {
+    const openai = mockProvider('openai')
+    const client = createClient({ providers: [openai] })
+    const bad = deepFreeze({ ...request, messages: [{ role: 'tool', content: 'a cat' }] })
+    expect(() => client.stream(bad as unknown as ChatRequest)).toThrow(
+      expect.objectContaining({ kind: 'config', path: 'request.messages[0].toolCallId' }),
+    )
+    expect(openai.calls).toEqual([])
   })
 })
 
@@ -485,7 +515,7 @@ describe('a ConfigError about a credential', () => {
       options: { baseURL: 'not a url?key=secret-in-url' },
       secret: 'secret-in-url',
       path: 'baseURL',
-      message: 'baseURL: expected an absolute URL',
+      message: 'baseURL: expected an http: or https: URL',
     },
     {
       behaviour: "does not show a target's malformed baseURL that carries a key",
@@ -494,7 +524,7 @@ describe('a ConfigError about a credential', () => {
       },
       secret: 'secret-in-url',
       path: 'fallbacks[0].baseURL',
-      message: 'fallbacks[0].baseURL: expected an absolute URL',
+      message: 'fallbacks[0].baseURL: expected an http: or https: URL',
     },
     {
       behaviour: 'does not show a header value that is not a string',
@@ -546,7 +576,7 @@ describe('a ConfigError about a credential', () => {
       },
       secret: 'sk-client-secret',
       path: 'fallbacks[0].baseURL',
-      message: 'fallbacks[0].baseURL: expected an absolute URL',
+      message: 'fallbacks[0].baseURL: expected an http: or https: URL',
     },
   ]
 
@@ -563,6 +593,107 @@ describe('a ConfigError about a credential', () => {
       expect(JSON.stringify(error)).not.toContain(expected.secret)
     })
   }
+})
+
+describe('a base URL of a scheme other than http: or https:', () => {
+  // The key-like part of each URL must not show: a base URL may carry credentials.
+  const ftp = 'ftp://user:sk-url-secret@127.0.0.1/v1'
+  const cases: readonly SecretCase[] = [
+    {
+      behaviour: 'is rejected as the call’s baseURL',
+      options: { baseURL: ftp },
+      secret: 'sk-url-secret',
+      path: 'baseURL',
+      message: 'baseURL: expected an http: or https: URL',
+    },
+    {
+      behaviour: 'is rejected in a fallback the call would not reach',
+      options: {
+        fallbacks: [
+          { model: 'anthropic/claude-sonnet-4-5', baseURL: 'https://backup.example/v1' },
+          { model: 'openai/gpt-4o-mini', baseURL: ftp },
+        ],
+      },
+      secret: 'sk-url-secret',
+      path: 'fallbacks[1].baseURL',
+      message: 'fallbacks[1].baseURL: expected an http: or https: URL',
+    },
+    {
+      behaviour: 'is rejected in contextWindowFallbacks',
+      options: { contextWindowFallbacks: [{ model: 'openai/gpt-4.1', baseURL: 'file:///v1' }] },
+      secret: 'file:',
+      path: 'contextWindowFallbacks[0].baseURL',
+      message: 'contextWindowFallbacks[0].baseURL: expected an http: or https: URL',
+    },
+    {
+      behaviour: 'is rejected in contentPolicyFallbacks',
+      options: { contentPolicyFallbacks: [{ model: 'openai/gpt-4.1', baseURL: ftp }] },
+      secret: 'sk-url-secret',
+      path: 'contentPolicyFallbacks[0].baseURL',
+      message: 'contentPolicyFallbacks[0].baseURL: expected an http: or https: URL',
+    },
+    {
+      behaviour: 'is rejected in a client’s fallbacks at createClient',
+      atCreate: true,
+      options: { fallbacks: ['openai/gpt-4o-mini', { model: 'openai/gpt-4o', baseURL: ftp }] },
+      secret: 'sk-url-secret',
+      path: 'fallbacks[1].baseURL',
+      message: 'fallbacks[1].baseURL: expected an http: or https: URL',
+    },
+    {
+      behaviour: 'is rejected in a client’s contextWindowFallbacks at createClient',
+      atCreate: true,
+      options: { contextWindowFallbacks: [{ model: 'openai/gpt-4.1', baseURL: ftp }] },
+      secret: 'sk-url-secret',
+      path: 'contextWindowFallbacks[0].baseURL',
+      message: 'contextWindowFallbacks[0].baseURL: expected an http: or https: URL',
+    },
+    {
+      behaviour: 'is rejected in a client’s contentPolicyFallbacks at createClient',
+      atCreate: true,
+      options: { contentPolicyFallbacks: [{ model: 'openai/gpt-4.1', baseURL: ftp }] },
+      secret: 'sk-url-secret',
+      path: 'contentPolicyFallbacks[0].baseURL',
+      message: 'contentPolicyFallbacks[0].baseURL: expected an http: or https: URL',
+    },
+  ]
+
+  for (const expected of cases) {
+    it(expected.behaviour, async () => {
+      const error =
+        expected.atCreate === true
+          ? createError(Object(expected.options))
+          : await completeError({ options: expected.options })
+      expect(error.path).toBe(expected.path)
+      expect(error.message).toBe(expected.message)
+      expect(error.message).not.toContain(expected.secret)
+      expect(JSON.stringify(error)).not.toContain(expected.secret)
+    })
+  }
+
+  it('is rejected on every call of a client whose fast check has seen good base URLs', async () => {
+    const openai = mockProvider('openai')
+    const client = createClient({ providers: [openai] })
+    const https = 'https://backup.example/v1'
+    // The fast check remembers base URLs the schema accepted; a rejected one must never join them.
+    await expect(client.complete(request, { baseURL: https })).resolves.toMatchObject({
+      provider: 'openai',
+    })
+    for (const baseURL of ['ftp://127.0.0.1/v1', 'ftp://127.0.0.1/v1', 'http://127.0.0.1/v1']) {
+      const call = client.complete(request, {
+        fallbacks: [
+          { model: 'openai/gpt-4o-mini', baseURL: https },
+          { model: 'openai/o3', baseURL },
+        ],
+      })
+      if (baseURL.startsWith('ftp:')) {
+        await expect(call).rejects.toMatchObject({ kind: 'config', path: 'fallbacks[1].baseURL' })
+      } else {
+        await expect(call).resolves.toMatchObject({ provider: 'openai' })
+      }
+    }
+    expect(openai.calls.map((call) => call.baseURL)).toEqual([https, undefined])
+  })
 })
 
 /** The keys a strict object schema takes, read from the schema itself. */

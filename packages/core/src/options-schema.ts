@@ -32,6 +32,14 @@ export const targetStringSchema: z.ZodType<string, string> = z
   .string({ message: 'expected a "provider/model" string' })
   .regex(/^[^/\s]+\/\S/, { message: 'expected "provider/model"' })
 
+/**
+ * A base URL: `http:` or `https:` only. Providers send keys to it, and no
+ * transport here speaks another scheme, so `ftp:` or `file:` is a config
+ * error before any I/O rather than a failed attempt. One message for both
+ * "no URL" and "another scheme", as provider factories word it.
+ */
+const baseURLSchema = z.url({ protocol: /^https?$/, message: 'expected an http: or https: URL' })
+
 const headersSchema = z.record(z.string(), z.string({ message: 'expected a string header value' }))
 
 const paramNames = [
@@ -47,8 +55,11 @@ const paramNames = [
   'providerOptions',
 ] as const satisfies readonly ChatParamName[]
 
-/** The request fields a target's `params` may set. */
-export const chatParamsSchema: z.ZodType<ChatParams, ChatParams> = z.strictObject({
+/**
+ * The schema of each request field a target's `params` may set, by name. A
+ * request takes the same fields, so `requestSchema` is built on this too.
+ */
+export const chatParamsShape: { readonly [name in ChatParamName]-?: z.ZodType } = {
   tools: z
     .array(
       z.object({
@@ -65,7 +76,7 @@ export const chatParamsSchema: z.ZodType<ChatParams, ChatParams> = z.strictObjec
     })
     .optional(),
   responseFormat: z
-    .union([
+    .discriminatedUnion('type', [
       z.object({ type: z.literal('text') }),
       z.object({ type: z.literal('json') }),
       z.object({
@@ -76,14 +87,33 @@ export const chatParamsSchema: z.ZodType<ChatParams, ChatParams> = z.strictObjec
       }),
     ])
     .optional(),
-  temperature: z.number().min(0).optional(),
-  topP: z.number().min(0).max(1).optional(),
-  maxTokens: z.number().int().positive().optional(),
+  temperature: z
+    .number({ message: 'expected a number, 0 or more' })
+    .min(0, { message: 'expected a number, 0 or more' })
+    .optional(),
+  topP: z
+    .number({ message: 'expected a number from 0 to 1' })
+    .min(0, { message: 'expected a number from 0 to 1' })
+    .max(1, { message: 'expected a number from 0 to 1' })
+    .optional(),
+  maxTokens: z
+    .number({ message: 'expected a whole number of tokens, 1 or more' })
+    .int({ message: 'expected a whole number of tokens, 1 or more' })
+    .positive({ message: 'expected a whole number of tokens, 1 or more' })
+    .optional(),
   stop: z.array(z.string()).readonly().optional(),
-  seed: z.number().int().optional(),
+  seed: z
+    .number({ message: 'expected a whole number' })
+    .int({ message: 'expected a whole number' })
+    .optional(),
   user: z.string().optional(),
   providerOptions: z.record(z.string(), z.record(z.string(), z.json())).optional(),
-}) as z.ZodType<ChatParams, ChatParams>
+}
+
+/** The request fields a target's `params` may set. */
+export const chatParamsSchema: z.ZodType<ChatParams, ChatParams> = z.strictObject(
+  chatParamsShape,
+) as z.ZodType<ChatParams, ChatParams>
 
 /** A target object: `{ model, apiKey?, baseURL?, headers?, params?, unset?, retries?, attemptTimeoutMs? }`. */
 export const targetObjectSchema: z.ZodType<TargetObject, TargetObject> = z.strictObject({
@@ -92,7 +122,7 @@ export const targetObjectSchema: z.ZodType<TargetObject, TargetObject> = z.stric
     .string({ message: 'expected a string key' })
     .min(1, { message: 'expected a non-empty key' })
     .optional(),
-  baseURL: z.url({ message: 'expected an absolute URL' }).optional(),
+  baseURL: baseURLSchema.optional(),
   headers: headersSchema.optional(),
   params: chatParamsSchema.optional(),
   unset: z.array(z.enum(paramNames)).readonly().optional(),
@@ -170,7 +200,7 @@ export const callOptionsSchema: z.ZodType<CallOptions, CallOptions> = z.strictOb
     .string({ message: 'expected a string key' })
     .min(1, { message: 'expected a non-empty key' })
     .optional(),
-  baseURL: z.url({ message: 'expected an absolute URL' }).optional(),
+  baseURL: baseURLSchema.optional(),
   headers: headersSchema.optional(),
 }) as z.ZodType<CallOptions, CallOptions>
 

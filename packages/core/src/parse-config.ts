@@ -24,7 +24,7 @@ const secretNames: ReadonlySet<string> = new Set(['apiKey', 'headers', 'baseURL'
  * // ConfigError: myProvider(options).timeoutMs: expected number; received "10s"
  */
 export function parseConfig<T>(schema: z.core.$ZodType<T>, value: unknown, path = ''): T {
-  const result = z.safeParse(schema, value, { reportInput: true, error: expectedKeys })
+  const result = z.safeParse(schema, value, { reportInput: true, error: expectedMessage })
   if (result.success) return result.data
   throw configErrorFromIssue(pickIssue(result.error.issues[0]), path)
 }
@@ -53,8 +53,17 @@ function pickIssue(issue: Issue | undefined): Issue {
   return pickIssue({ ...inner, path: [...issue.path, ...inner.path] } as Issue)
 }
 
-/** For an unknown key, the keys its object takes, read from the strict object that found it. */
-function expectedKeys(issue: z.core.$ZodRawIssue): string | undefined {
+/**
+ * Messages zod does not word as the rest: for an unknown key, the keys its
+ * object takes (read from the strict object that found it); for a
+ * discriminated union (a message's `role`), the values it takes.
+ */
+function expectedMessage(issue: z.core.$ZodRawIssue): string | undefined {
+  if (issue.code === 'invalid_union') {
+    const options: unknown = Reflect.get(issue, 'options')
+    if (!Array.isArray(options)) return undefined
+    return `expected one of ${options.map((option) => JSON.stringify(option)).join('|')}`
+  }
   if (issue.code !== 'unrecognized_keys') return undefined
   const shape: unknown = Reflect.get(Object(issue.inst?._zod.def), 'shape')
   if (typeof shape !== 'object' || shape === null) return undefined
