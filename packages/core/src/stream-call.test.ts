@@ -2,6 +2,7 @@ import { fc, test } from '@fast-check/vitest'
 import { describe, expect, it } from 'vitest'
 import type { Attempt } from './errors.js'
 import { request } from './test-support/client-setup.js'
+import { settle } from './test-support/settle.js'
 import { deepFreeze } from './test-support/deep-freeze.js'
 import { createClient } from './create-client.js'
 import { type StreamScript, streamProvider } from './test-support/stream-provider.js'
@@ -351,6 +352,32 @@ describe('client.stream, cancelled', () => {
     expect(result.error?.kind).toBe('aborted')
     expect(a.streams[0]?.closedEarly).toBe(true)
     expect(b.streams).toHaveLength(0)
+  })
+
+  it('sends nothing when the caller leaves while a slow health store is read', async () => {
+    const { client, a, clock } = streamSetup(
+      {},
+      {
+        health: {
+          store: {
+            cooldowns: () =>
+              new Promise<(number | undefined)[]>((resolve) => {
+                clock.setTimeout(() => resolve([]), 1_000)
+              }),
+            record: () => undefined,
+          },
+        },
+      },
+    )
+    const stream = client.stream(request)
+    const iterator = stream[Symbol.asyncIterator]()
+    const first = iterator.next()
+    await iterator.return?.()
+    const settled = await settle(clock, first)
+    expect(settled).toEqual({ status: 'fulfilled', value: { done: true, value: undefined } })
+    expect((await settle(clock, stream.response)).status).toBe('rejected')
+    expect(a.streams).toHaveLength(0)
+    expect(clock.pending()).toBe(0)
   })
 
   it('rejects at once with a signal that is already aborted', async () => {
