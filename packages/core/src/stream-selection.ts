@@ -58,7 +58,16 @@ export class StreamSelection {
         if (step.type === 'attempt') this.#launch(step)
         else if (step.type !== 'exhausted' || this.#live.length === 0) return this.#end(step)
         // else: the other attempt of a hedge may still win.
-        const { attempt, read } = await this.#nextSettled()
+        let attempt: StreamAttempt
+        let read: FirstRead
+        const first = this.#first
+        if (first === undefined) ({ attempt, read } = await this.#nextSettled())
+        else {
+          // The common case, no hedging: one attempt, its first read awaited as it is.
+          this.#first = undefined
+          attempt = this.#live[0] as StreamAttempt
+          read = await first
+        }
         this.#live.splice(this.#live.indexOf(attempt), 1)
         const ended = this.#settings.clock.now()
         if (read.type === 'error') {
@@ -95,12 +104,8 @@ export class StreamSelection {
     return ending.answer
   }
 
+  /** While hedging: the next attempt whose first read is in. */
   async #nextSettled(): Promise<Settled> {
-    const first = this.#first
-    if (first !== undefined) {
-      this.#first = undefined
-      return { attempt: this.#live[0] as StreamAttempt, read: await first }
-    }
     for (;;) {
       const done = this.#settled.shift()
       if (done !== undefined) return done
