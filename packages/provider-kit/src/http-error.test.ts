@@ -2,13 +2,9 @@ import { readdir, readFile } from 'node:fs/promises'
 import { fc, test } from '@fast-check/vitest'
 import { type ErrorKind, parseDuration } from '@understudy/core'
 import { describe, expect, it } from 'vitest'
-import {
-  type ErrorResponse,
-  errorFromResponse,
-  kindFromStatus,
-  readRequestId,
-} from './http-error.js'
+import { type ErrorResponse, errorFromResponse, readRequestId } from './http-error.js'
 import type { ErrorDetails } from './provider-spec.js'
+import { kindFromStatus } from './status-kind.js'
 
 const fixtures = new URL('../../../fixtures/', import.meta.url)
 const readJson = async (path: string): Promise<unknown> =>
@@ -59,30 +55,6 @@ function readError(_status: number, body: unknown): ErrorDetails {
     ...(retryAfterMs !== undefined && { retryAfterMs }),
   }
 }
-
-describe('kindFromStatus', () => {
-  it.each([
-    [400, 'invalid_request'],
-    [413, 'invalid_request'],
-    [422, 'invalid_request'],
-    [418, 'invalid_request'],
-    [401, 'auth'],
-    [403, 'auth'],
-    [404, 'not_found'],
-    [408, 'timeout'],
-    [409, 'server'],
-    [429, 'rate_limit'],
-    [500, 'server'],
-    [502, 'server'],
-    [504, 'server'],
-    [520, 'server'],
-    [503, 'overloaded'],
-    [529, 'overloaded'],
-    [302, 'unknown'],
-  ] as const)('maps HTTP %i to kind %s', (status, kind) => {
-    expect(kindFromStatus(status)).toBe(kind)
-  })
-})
 
 describe('errorFromResponse', () => {
   it.each(errors)(

@@ -1,6 +1,7 @@
-import { type ErrorKind, parseRetryAfter, redactSecrets, UnderstudyError } from '@understudy/core'
+import { parseRetryAfter, redactSecrets, UnderstudyError } from '@understudy/core'
 import type { ErrorDetails } from './provider-spec.js'
 import { redactSecretParams } from './redact.js'
+import { kindFromStatus } from './status-kind.js'
 
 /** An HTTP error response, as {@link errorFromResponse} reads it. */
 export interface ErrorResponse {
@@ -26,38 +27,6 @@ export interface ErrorResponse {
 
 /** The longest provider message kept in an error's message, in characters. */
 const maxMessageLength = 300
-
-/**
- * The kind an HTTP error status means when the body says nothing more
- * (DESIGN.md's policy table): 400/413/422 and other 4xx `invalid_request`,
- * 401/403 `auth`, 404 `not_found`, 408 `timeout`, 409 `server` (OpenAI's and
- * Anthropic's own SDKs retry a 409: a conflict with a concurrent request, not
- * a fault of the request), 429 `rate_limit`, 503/529 `overloaded`, 500/502/504
- * and other 5xx `server`. Anything below 400 is `unknown`: an error was not
- * expected there (an unfollowed redirect, an informational status).
- */
-export function kindFromStatus(status: number): ErrorKind {
-  switch (status) {
-    case 401:
-    case 403:
-      return 'auth'
-    case 404:
-      return 'not_found'
-    case 408:
-      return 'timeout'
-    case 409:
-      return 'server'
-    case 429:
-      return 'rate_limit'
-    case 503:
-    case 529:
-      return 'overloaded'
-    default:
-      if (status >= 500 && status <= 599) return 'server'
-      if (status >= 400 && status <= 499) return 'invalid_request'
-      return 'unknown'
-  }
-}
 
 /** Response headers that carry the upstream's request id, most specific first. */
 const requestIdHeaders: readonly string[] = [

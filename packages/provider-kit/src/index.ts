@@ -19,7 +19,8 @@ export type {
 } from './send-request.js'
 export { readSse } from './read-sse.js'
 export type { ReadSseOptions } from './sse-decoder.js'
-export { errorFromResponse, kindFromStatus, readRequestId } from './http-error.js'
+export { errorFromResponse, readRequestId } from './http-error.js'
+export { kindFromStatus } from './status-kind.js'
 export type { ErrorResponse } from './http-error.js'
 export {
   isSecretHeader,
