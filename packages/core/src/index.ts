@@ -77,6 +77,4 @@ export {
   targetSchema,
   targetStringSchema,
 } from './options-schema.js'
-export { parseDuration, parseRetryAfter } from './parse-retry-after.js'
-export type { HeaderReader } from './parse-retry-after.js'
 export { redactSecrets } from './redact.js'

@@ -1,8 +1,9 @@
 import { readdir, readFile } from 'node:fs/promises'
 import { fc, test } from '@fast-check/vitest'
-import { type ErrorKind, parseDuration } from '@understudy/core'
+import type { ErrorKind } from '@understudy/core'
 import { describe, expect, it } from 'vitest'
 import { type ErrorResponse, errorFromResponse, readRequestId } from './http-error.js'
+import { parseDuration } from './parse-retry-after.js'
 import type { ErrorDetails } from './provider-spec.js'
 import { kindFromStatus } from './status-kind.js'
 

@@ -1,4 +1,5 @@
-import { parseRetryAfter, redactSecrets, UnderstudyError } from '@understudy/core'
+import { redactSecrets, UnderstudyError } from '@understudy/core'
+import { parseRetryAfter } from './parse-retry-after.js'
 import type { ErrorDetails } from './provider-spec.js'
 import { redactSecretParams } from './redact.js'
 import { kindFromStatus } from './status-kind.js'
@@ -59,8 +60,8 @@ export function readRequestId(
  * body's structured fields first (`readError`: `insufficient_quota` →
  * `quota`, `context_length_exceeded` → `context_window`), else from the status
  * ({@link kindFromStatus}). `retryAfterMs` comes from the headers
- * (`retry-after-ms`, `retry-after` in seconds or as an HTTP date, via core's
- * `parseRetryAfter`), else from the body (Gemini's `RetryInfo`). `requestId`
+ * (`retry-after-ms`, `retry-after` in seconds or as an HTTP date, via
+ * {@link parseRetryAfter}), else from the body (Gemini's `RetryInfo`). `requestId`
  * comes from the headers ({@link readRequestId}).
  *
  * The message is `<provider>/<model> <status>: <the provider's message>`,

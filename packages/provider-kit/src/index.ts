@@ -21,6 +21,8 @@ export { readSse } from './read-sse.js'
 export type { ReadSseOptions } from './sse-decoder.js'
 export { errorFromResponse, readRequestId } from './http-error.js'
 export { kindFromStatus } from './status-kind.js'
+export { parseDuration, parseRetryAfter } from './parse-retry-after.js'
+export type { HeaderReader } from './parse-retry-after.js'
 export type { ErrorResponse } from './http-error.js'
 export {
   isSecretHeader,
