@@ -15,6 +15,7 @@ import type { CallOptions, ClientOptions } from './options.js'
 import { callOptionsSchema, clientOptionsSchema, describe, parseOptions } from './options-schema.js'
 import { type Policy, resolvePolicy } from './policy.js'
 import type { Provider } from './provider.js'
+import { isSecretHeader } from './secret-header.js'
 
 /** A client: calls with fallbacks over the providers it was made with. Safe to share. */
 export interface Client {
@@ -204,11 +205,8 @@ function collectSecrets(entries: readonly PlanEntry[]): readonly string[] {
     if (entry.apiKey !== undefined) secrets.push(entry.apiKey)
     if (entry.headers === undefined) continue
     for (const [name, value] of Object.entries(entry.headers)) {
-      if (secretHeader.test(name)) secrets.push(value.replace(/^(Bearer|Basic|Token)\s+/i, ''))
+      if (isSecretHeader(name)) secrets.push(value.replace(/^(Bearer|Basic|Token)\s+/i, ''))
     }
   }
   return secrets
 }
-
-/** Header names whose values are credentials. */
-const secretHeader = /auth|key|token|secret|cookie|signature|session/i

@@ -78,3 +78,4 @@ export {
   targetStringSchema,
 } from './options-schema.js'
 export { redactSecrets } from './redact.js'
+export { isSecretHeader } from './secret-header.js'

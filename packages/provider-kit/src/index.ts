@@ -24,10 +24,6 @@ export { kindFromStatus } from './status-kind.js'
 export { parseDuration, parseRetryAfter } from './parse-retry-after.js'
 export type { HeaderReader } from './parse-retry-after.js'
 export type { ErrorResponse } from './http-error.js'
-export {
-  isSecretHeader,
-  isSecretParam,
-  redactHeaders,
-  redactSecretParams,
-  redactURL,
-} from './redact.js'
+export { isSecretParam, redactHeaders, redactSecretParams, redactURL } from './redact.js'
+// Defined in core (which cannot import provider-kit) for core's own redaction; kept here so provider authors' imports still work.
+export { isSecretHeader } from '@understudy/core'
