@@ -216,6 +216,28 @@ describe('errorFromResponse', () => {
     },
   )
 
+  it('never writes Error.stackTraceLimit, a global of the user’s process', () => {
+    const writes: unknown[] = []
+    const own = Object.getOwnPropertyDescriptor(Error, 'stackTraceLimit')
+    // An accessor sees every write; V8 then reads no limit and captures no stack, which is fine here.
+    Object.defineProperty(Error, 'stackTraceLimit', {
+      configurable: true,
+      get: () => own?.value,
+      set: (value: unknown) => writes.push(value),
+    })
+    try {
+      errorFromResponse({ ...base, status: 429, body: { error: { message: 'slow' } } })
+    } finally {
+      if (own !== undefined) Object.defineProperty(Error, 'stackTraceLimit', own)
+    }
+    expect(writes).toEqual([])
+  })
+
+  it('keeps the stack frames of where the error was built', () => {
+    const error = errorFromResponse({ ...base, status: 429, body: { error: { message: 'slow' } } })
+    expect(error.stack).toMatch(/\n\s+at /)
+  })
+
   test.prop([fc.integer({ min: 100, max: 999 }), fc.jsonValue()])(
     'always returns a typed error with the status, whatever the status and body',
     (status, body) => {
