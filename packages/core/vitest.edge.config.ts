@@ -12,6 +12,6 @@ export default defineProject({
     name: 'core (edge)',
     environment: 'edge-runtime',
     include: ['src/**/*.test.ts'],
-    exclude: ['src/core-imports.test.ts', 'src/index.test.ts', 'src/parse-retry-after.test.ts'],
+    exclude: ['src/core-imports.test.ts', 'src/index.test.ts'],
   },
 })

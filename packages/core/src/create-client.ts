@@ -18,6 +18,7 @@ import { parseConfig } from './parse-config.js'
 import { type Policy, resolvePolicy } from './policy.js'
 import type { Provider } from './provider.js'
 import { requestSchema } from './request-schema.js'
+import { isSecretHeader } from './secret-header.js'
 
 /** A client: calls with fallbacks over the providers it was made with. Safe to share. */
 export interface Client {
@@ -194,11 +195,8 @@ function collectSecrets(entries: readonly PlanEntry[]): readonly string[] {
     if (entry.apiKey !== undefined) secrets.push(entry.apiKey)
     if (entry.headers === undefined) continue
     for (const [name, value] of Object.entries(entry.headers)) {
-      if (secretHeader.test(name)) secrets.push(value.replace(/^(Bearer|Basic|Token)\s+/i, ''))
+      if (isSecretHeader(name)) secrets.push(value.replace(/^(Bearer|Basic|Token)\s+/i, ''))
     }
   }
   return secrets
 }
-
-/** Header names whose values are credentials. */
-const secretHeader = /auth|key|token|secret|cookie|signature|session/i

@@ -1,6 +1,7 @@
 import {
   type ChatRequest,
   type ErrorKind,
+  isSecretHeader,
   isUnderstudyError,
   type Provider,
   type ProviderContext,
@@ -12,7 +13,7 @@ import {
 import type { Dispatcher } from 'undici'
 import { errorFromResponse, readRequestId } from './http-error.js'
 import type { HttpRequestSpec, ProviderSpec } from './provider-spec.js'
-import { isSecretHeader, redactSecretParams } from './redact.js'
+import { redactSecretParams } from './redact.js'
 import {
   type AbortEmitter,
   type FetchFunction,

@@ -1,14 +1,11 @@
 import { readdir, readFile } from 'node:fs/promises'
 import { fc, test } from '@fast-check/vitest'
-import { type ErrorKind, parseDuration } from '@understudy/core'
+import type { ErrorKind } from '@understudy/core'
 import { describe, expect, it } from 'vitest'
-import {
-  type ErrorResponse,
-  errorFromResponse,
-  kindFromStatus,
-  readRequestId,
-} from './http-error.js'
+import { type ErrorResponse, errorFromResponse, readRequestId } from './http-error.js'
+import { parseDuration } from './parse-retry-after.js'
 import type { ErrorDetails } from './provider-spec.js'
+import { kindFromStatus } from './status-kind.js'
 
 const fixtures = new URL('../../../fixtures/', import.meta.url)
 const readJson = async (path: string): Promise<unknown> =>
@@ -59,30 +56,6 @@ function readError(_status: number, body: unknown): ErrorDetails {
     ...(retryAfterMs !== undefined && { retryAfterMs }),
   }
 }
-
-describe('kindFromStatus', () => {
-  it.each([
-    [400, 'invalid_request'],
-    [413, 'invalid_request'],
-    [422, 'invalid_request'],
-    [418, 'invalid_request'],
-    [401, 'auth'],
-    [403, 'auth'],
-    [404, 'not_found'],
-    [408, 'timeout'],
-    [409, 'server'],
-    [429, 'rate_limit'],
-    [500, 'server'],
-    [502, 'server'],
-    [504, 'server'],
-    [520, 'server'],
-    [503, 'overloaded'],
-    [529, 'overloaded'],
-    [302, 'unknown'],
-  ] as const)('maps HTTP %i to kind %s', (status, kind) => {
-    expect(kindFromStatus(status)).toBe(kind)
-  })
-})
 
 describe('errorFromResponse', () => {
   it.each(errors)(
@@ -242,6 +215,28 @@ describe('errorFromResponse', () => {
       expect(shown).not.toContain(secret)
     },
   )
+
+  it('never writes Error.stackTraceLimit, a global of the user’s process', () => {
+    const writes: unknown[] = []
+    const own = Object.getOwnPropertyDescriptor(Error, 'stackTraceLimit')
+    // An accessor sees every write; V8 then reads no limit and captures no stack, which is fine here.
+    Object.defineProperty(Error, 'stackTraceLimit', {
+      configurable: true,
+      get: () => own?.value,
+      set: (value: unknown) => writes.push(value),
+    })
+    try {
+      errorFromResponse({ ...base, status: 429, body: { error: { message: 'slow' } } })
+    } finally {
+      if (own !== undefined) Object.defineProperty(Error, 'stackTraceLimit', own)
+    }
+    expect(writes).toEqual([])
+  })
+
+  it('keeps the stack frames of where the error was built', () => {
+    const error = errorFromResponse({ ...base, status: 429, body: { error: { message: 'slow' } } })
+    expect(error.stack).toMatch(/\n\s+at /)
+  })
 
   test.prop([fc.integer({ min: 100, max: 999 }), fc.jsonValue()])(
     'always returns a typed error with the status, whatever the status and body',

@@ -11,8 +11,9 @@ import * as api from './index.js'
 const publicAPI = [
   'defineProvider',
   'errorFromResponse',
-  'isSecretHeader',
   'kindFromStatus',
+  'parseDuration',
+  'parseRetryAfter',
   'readRequestId',
   'readSse',
   'redactHeaders',
@@ -23,6 +24,7 @@ const publicAPI = [
   'type ErrorDetails',
   'type ErrorResponse',
   'type FetchFunction',
+  'type HeaderReader',
   'type HttpRequestSpec',
   'type HttpResponse',
   'type ProviderSpec',

@@ -1,31 +1,11 @@
+import { isSecretHeader } from '@understudy/core'
+
 /** What stands in for a secret, as core's `redactSecrets` writes it. */
 const redacted = '[redacted]'
 
-/** Header names whose value is a credential, in lower case. */
-const secretHeaderNames: ReadonlySet<string> = new Set([
-  'authorization',
-  'proxy-authorization',
-  'x-api-key',
-  'api-key',
-  'x-goog-api-key',
-  'ocp-apim-subscription-key',
-  'cookie',
-  'set-cookie',
-])
-
-/**
- * Whether a header carries a credential: the well-known names above, and any
- * name ending in `-key`, `-token`, `-secret` or `-signature` (`x-auth-token`).
- * `x-ratelimit-remaining-tokens` is not one: a plural is a count, not a token.
- */
-export function isSecretHeader(name: string): boolean {
-  const lower = name.toLowerCase()
-  return secretHeaderNames.has(lower) || /(?:^|-)(?:key|token|secret|signature)$/.test(lower)
-}
-
 /**
  * A copy of `headers` with the value of every credential header (see
- * {@link isSecretHeader}: `authorization`, `x-api-key`, `api-key`,
+ * core's `isSecretHeader`: `authorization`, `x-api-key`, `api-key`,
  * `x-goog-api-key`, `cookie`, `proxy-authorization`, …) replaced by
  * `[redacted]`, whatever the case of its name. Other headers are kept as
  * they are; `headers` itself is not written.

@@ -1,4 +1,6 @@
+import { fc, test } from '@fast-check/vitest'
 import { type ErrorKind, isUnderstudyError } from '@understudy/core'
+import { kindFromStatus } from '@understudy/provider-kit'
 import { describe, expect, it } from 'vitest'
 import { createOpenAIInBandError, isOpenAIErrorBody, readOpenAIError } from './openai-errors.js'
 import { readRecordedJson, recordedBodies, recordedStatus } from './test-support/recorded.js'
@@ -36,6 +38,16 @@ function messageIn(body: unknown): unknown {
   const record = body as { error?: { message?: unknown }; message?: unknown }
   return record.error?.message ?? record.message
 }
+
+/** Error bodies that name no kind: no known code, no telling text, no status of their own. */
+const plainBodies: readonly unknown[] = [
+  { error: { message: 'Something.' } },
+  { error: { message: 'Something.', type: 'server_error' } },
+  { error: { message: 'Something.', type: 'invalid_request_error' } },
+  { object: 'error', message: 'Something.' },
+  '<html>Bad gateway</html>',
+  undefined,
+]
 
 describe('readOpenAIError', () => {
   it('has an expected kind for every recorded error body', () => {
@@ -100,9 +112,30 @@ describe('readOpenAIError', () => {
     },
   )
 
+  test.prop([fc.integer({ min: 400, max: 599 }), fc.constantFrom(...plainBodies)])(
+    'gives a status the kind of provider-kit’s one table when the body names nothing',
+    (status, body) => {
+      expect(readOpenAIError(status, body).kind).toBe(kindFromStatus(status))
+    },
+  )
+
+  it('reads a 402 as quota, as provider-kit does, over HTTP and in a 200 (OpenRouter’s credits)', () => {
+    const body = { error: { code: 402, message: 'Payment required.' } }
+    expect(readOpenAIError(402, body).kind).toBe('quota')
+    expect(readOpenAIError(200, body).kind).toBe('quota')
+    expect(createOpenAIInBandError(body).kind).toBe('quota')
+    expect(kindFromStatus(402)).toBe('quota')
+  })
+
+  it('lets the status win over the broad type, which decides only an in-band error', () => {
+    const body = { error: { type: 'invalid_request_error', message: 'busy' } }
+    expect(readOpenAIError(409, body).kind).toBe('server')
+    expect(readOpenAIError(200, body).kind).toBe('invalid_request')
+  })
+
   it('leaves the kind out when neither body nor status decides it', () => {
-    expect(readOpenAIError(418, { error: { message: 'teapot' } })).toEqual({ message: 'teapot' })
-    expect(readOpenAIError(418, undefined)).toEqual({})
+    expect(readOpenAIError(200, { error: { message: 'teapot' } })).toEqual({ message: 'teapot' })
+    expect(readOpenAIError(200, undefined)).toEqual({})
   })
 
   it('reads a wait in hours, minutes, seconds or ms from a rate-limit message only', () => {

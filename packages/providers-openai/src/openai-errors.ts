@@ -1,5 +1,5 @@
 import { type ErrorKind, UnderstudyError } from '@understudy/core'
-import type { ErrorDetails } from '@understudy/provider-kit'
+import { type ErrorDetails, kindFromStatus } from '@understudy/provider-kit'
 
 /**
  * The longest provider message kept, in characters: enough for every
@@ -41,16 +41,19 @@ const overloadedText = /overloaded/i
 /**
  * What an OpenAI-dialect error body says beyond its HTTP status, for the
  * classifier: the kind, the provider's message and a wait the message asks
- * for. Structured fields decide first — `error.code`, `error.type`, Azure's
- * `innererror.code` — then the status, and the message text only for what
- * neither names (the context-window messages of OpenRouter, DeepSeek, vLLM,
- * SGLang; OpenAI's 503 "model is currently overloaded").
+ * for. Structured fields decide first — the `error.code` / `error.type`
+ * values and Azure's `innererror.code` that name a kind — then the message
+ * text, only for what a status cannot tell (the context-window messages of
+ * OpenRouter, DeepSeek, vLLM, SGLang that come as a plain 400; OpenAI's 503
+ * "model is currently overloaded"), then the status, as provider-kit's one
+ * table (`kindFromStatus`) reads it: the dialect has no status table of its own.
  *
  * Reads OpenAI's `{ error: { message, type, code } }`, Azure's string codes
  * (`"401"`, `"429"`, `DeploymentNotFound`), OpenRouter's numeric `code` and
  * `metadata.raw`, and vLLM's and Mistral's top-level `{ object: 'error' }`.
  * In a 200 (an in-band error) a numeric `code` or `status_code` stands for
- * the status. `kind` is left out when nothing in the body or status decides it.
+ * the status. `kind` is left out when nothing in the body or status decides
+ * it (an in-band error that names no status, no code and no `type`).
  */
 export function readOpenAIError(status: number, body: unknown): ErrorDetails {
   const error = errorObjectOf(body)
@@ -137,33 +140,10 @@ function kindOf(
   if (status < 500 && contextWindowText.test(text)) return 'context_window'
   if (quotaText.test(text)) return 'quota'
   if (status >= 500 && overloadedText.test(text)) return 'overloaded'
-  const type = typeof error?.type === 'string' ? typeKinds.get(error.type) : undefined
-  return statusKind(status) ?? type
-}
-
-function statusKind(status: number): ErrorKind | undefined {
-  switch (status) {
-    case 400:
-    case 422:
-      return 'invalid_request'
-    case 401:
-    case 403:
-      return 'auth'
-    // OpenRouter: out of credits.
-    case 402:
-      return 'quota'
-    case 404:
-      return 'not_found'
-    case 408:
-      return 'timeout'
-    case 429:
-      return 'rate_limit'
-    case 503:
-    case 529:
-      return 'overloaded'
-    default:
-      return status >= 500 && status <= 599 ? 'server' : undefined
-  }
+  // The status means what provider-kit's one table says (402 `quota` included); the broad
+  // `type` decides only for an in-band error whose body names no status.
+  if (status >= 400) return kindFromStatus(status)
+  return typeof error?.type === 'string' ? typeKinds.get(error.type) : undefined
 }
 
 /** Go-style duration pieces in OpenAI's messages: `20s`, `1.5s`, `120ms`, `6m0s`, `1h2m3s`. */

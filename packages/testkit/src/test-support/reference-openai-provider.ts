@@ -6,7 +6,6 @@ import {
   type Provider,
   type ProviderContext,
   type ProviderStreamEvent,
-  parseRetryAfter,
   redactSecrets,
   UnderstudyError,
   type UnderstudyErrorInit,
@@ -92,7 +91,7 @@ export function referenceOpenAIProvider(options: ReferenceOpenAIOptions): Provid
     const text = await response.text().catch(() => '')
     if (response.ok) throw fail('server', `HTTP ${status} with content type ${type}`, extra)
     const error = errorOf(parseJson(text))
-    const retryAfterMs = parseRetryAfter(headers, Date.now())
+    const retryAfterMs = retryAfterMsOf(headers)
     throw fail(kindOf(status, error.codes), `HTTP ${status}: ${error.message}`, {
       ...extra,
       retryAfterMs,
@@ -248,6 +247,27 @@ function toMessage(message: Message): Json {
     default:
       return message satisfies never
   }
+}
+
+/**
+ * The wait a 429 asks for, in ms: `retry-after-ms`, else `retry-after` in
+ * seconds (fractions allowed), rounded up. The testkit depends on core only
+ * (DESIGN.md), so this fixture reads the two forms the conformance suite
+ * sends rather than import provider-kit's `parseRetryAfter`; an HTTP date is
+ * left unread.
+ */
+function retryAfterMsOf(headers: Headers): number | undefined {
+  const ms = plainNumber(headers.get('retry-after-ms'))
+  if (ms !== undefined) return Math.ceil(ms)
+  const seconds = plainNumber(headers.get('retry-after'))
+  // `toFixed` drops the float noise of `1.1 * 1000`, which would round up a ms too many.
+  return seconds === undefined ? undefined : Math.ceil(Number((seconds * 1000).toFixed(6)))
+}
+
+/** A number of 0 or more written as plain decimal text; `undefined` for anything else (`''` included). */
+function plainNumber(text: string | null): number | undefined {
+  const trimmed = text?.trim() ?? ''
+  return /^\d+(?:\.\d+)?$/.test(trimmed) ? Number(trimmed) : undefined
 }
 
 /** The kind of an HTTP or in-band error: the body's `code`/`type` first, then the status. */

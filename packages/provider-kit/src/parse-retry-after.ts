@@ -9,6 +9,10 @@ export interface HeaderReader {
  * (fractions allowed) or as an HTTP date, measured from `now` (epoch ms).
  * `undefined` when neither header is there or readable; a date in the past
  * is `0`.
+ *
+ * @example
+ * parseRetryAfter(new Headers({ 'retry-after': '1.5' }), Date.now()) // 1500
+ * parseRetryAfter(new Headers({ 'retry-after': 'Wed, 21 Oct 2015 07:28:00 GMT' }), now) // ms until then, or 0
  */
 export function parseRetryAfter(headers: HeaderReader, now: number): number | undefined {
   const ms = parseNumber(headers.get('retry-after-ms'))
