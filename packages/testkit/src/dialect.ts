@@ -22,17 +22,26 @@ export interface DialectStream {
 }
 
 /**
- * One provider's wire format, as a fake server speaks it. Each is written
- * from the recorded real responses in the repository's `fixtures/`.
+ * One provider's wire format, as a fake server speaks it: which requests it
+ * serves, and the bodies of its answers, streams and errors. The servers of
+ * `startFakeOpenAI()`, `startFakeAnthropic()` and `startFakeGemini()` each
+ * run a dialect written from recorded real responses; a vendor with a wire
+ * format of its own writes one and hands it to `startFakeServer`, which then
+ * scripts replies and injects every fault (drops, stalls, in-band errors, a
+ * lost terminal signal) in that format.
  */
 export interface Dialect {
-  /** `"openai"`, `"anthropic"`, `"gemini"`. */
+  /** A name for messages: `"openai"`, `"anthropic"`, `"gemini"`. */
   readonly name: string
   /** The route of a request, or `undefined` when its path is none of this API's (a 404). */
   route(request: DialectRequest): DialectRoute | undefined
   /** The JSON body of a successful answer. */
   answer(reply: AnswerReply, route: DialectRoute): unknown
-  /** The events of a successful streamed answer. */
+  /**
+   * The events of a successful streamed answer, its terminal signal last
+   * (`terminalEvents` of them): the `no-terminal` fault sends all but those,
+   * `drop-mid-stream` and `stall` the first `afterEvents`.
+   */
   stream(reply: AnswerReply, route: DialectRoute): DialectStream
   /**
    * The provider's real error body for an HTTP status. `reply` is the
@@ -40,7 +49,7 @@ export interface Dialect {
    * delay in the body).
    */
   errorBody(status: number, route: DialectRoute | undefined, reply?: ErrorReply): unknown
-  /** The provider's in-band error, sent inside a 200 stream. */
+  /** The provider's in-band error, sent inside a 200 stream (the `in-band-error` fault). */
   inBandError(): SseEvent
   /** What ends each line of this provider's SSE events. @default '\n' */
   readonly sseLineEnding?: '\n' | '\r\n'

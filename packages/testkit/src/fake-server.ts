@@ -59,7 +59,14 @@ const defaultAnswer: AnswerReply = { text: 'Hello from the fake server.' }
 
 /**
  * Starts a fake server speaking `dialect` on `127.0.0.1` (a free port).
- * Real sockets, real keep-alive; every reply scripted.
+ * Real sockets, real keep-alive; every reply scripted, as with
+ * `startFakeOpenAI()`, which is this with the OpenAI dialect. Write a
+ * {@link Dialect} to fake a vendor with a wire format of its own.
+ *
+ * @example
+ * const server = await startFakeServer(acmeDialect, { respond: { status: 503 } })
+ * // … point the provider under test at server.url …
+ * await server.close()
  */
 export async function startFakeServer(
   dialect: Dialect,

@@ -5,8 +5,10 @@ import * as api from './index.js'
 /**
  * Everything `@understudy/testkit` publishes from its main entry: the mock
  * provider and its script types, the three fake servers and their replies,
- * the fake clock, and the suites' runner-agnostic forms. The generic fake
- * server and its dialects stay inside: their shape follows the fakes' needs.
+ * the generic fake server and the `Dialect` a vendor with its own wire format
+ * writes for it, the fake clock, and the suites' runner-agnostic forms. The
+ * built-in dialects (`openaiDialect`, …) and `formatSseEvent` stay inside:
+ * `startFakeOpenAI()` and its siblings are how they are used.
  */
 const publicAPI = [
   'ConformanceFailure',
@@ -25,10 +27,15 @@ const publicAPI = [
   'startFakeAnthropic',
   'startFakeGemini',
   'startFakeOpenAI',
+  'startFakeServer',
   'streamFallbackChecks',
   'type AnswerReply',
   'type ConformanceCheck',
   'type ConformanceSetup',
+  'type Dialect',
+  'type DialectRequest',
+  'type DialectRoute',
+  'type DialectStream',
   'type ErrorReply',
   'type FakeClock',
   'type FakeServer',
@@ -66,6 +73,7 @@ const publicAPI = [
   'type ServerSetup',
   'type SettleOptions',
   'type Settled',
+  'type SseEvent',
   'type StreamFallbackCheck',
   'type StreamFallbackSetup',
   'type Upstream',

@@ -1,5 +1,8 @@
 /** @module Mock providers, fake wire servers and the suites that prove a fallback setup right. */
+export { startFakeServer } from './fake-server.js'
 export type { FakeServer, FakeServerOptions, RecordedRequest } from './fake-server.js'
+export type { Dialect, DialectRequest, DialectRoute, DialectStream } from './dialect.js'
+export type { SseEvent } from './sse.js'
 export { startFakeAnthropic } from './start-fake-anthropic.js'
 export type {
   AnswerReply,
