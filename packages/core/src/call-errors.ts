@@ -1,3 +1,4 @@
+import type { PlanEntry } from './build-plan.js'
 import { type Attempt, UnderstudyError } from './errors.js'
 
 /** `error` as the call's error: its fields, the call's attempts, and the attempt's error as cause. */
@@ -69,5 +70,16 @@ export function deadlineError(
     kind: 'deadline',
     message: `The call's timeout of ${timeoutMs} ms ran out`,
     ...origin,
+  })
+}
+
+/** What a filtered answer (`content_filter`) counts as: a refusal of kind `content_policy`. */
+export function filteredError(entry: PlanEntry, status?: number): UnderstudyError {
+  return new UnderstudyError({
+    kind: 'content_policy',
+    message: `${entry.target} filtered its answer`,
+    provider: entry.provider.id,
+    model: entry.model,
+    status,
   })
 }

@@ -1,5 +1,5 @@
 import type { PlanEntry } from './build-plan.js'
-import { allFailed, deadlineError, withAttempts } from './call-errors.js'
+import { allFailed, deadlineError, filteredError, withAttempts } from './call-errors.js'
 import { readCooldowns, recordHealth } from './call-health.js'
 import type { CallSettings } from './call-settings.js'
 import { attemptError, attemptRecord, healthRecord } from './call-trace.js'
@@ -166,13 +166,7 @@ export class CallRun<Filtered> {
     running: readonly AttemptRef[] = noneRunning,
   ): Step {
     const { entry } = attempt
-    const error = new UnderstudyError({
-      kind: 'content_policy',
-      message: `${entry.target} filtered its answer`,
-      provider: entry.provider.id,
-      model: entry.model,
-      status,
-    })
+    const error = filteredError(entry, status)
     this.#filtered = answer
     this.#latestFiltered = true
     this.record(

@@ -1,4 +1,5 @@
 import type { PlanEntry } from './build-plan.js'
+import { filteredError } from './call-errors.js'
 import type { AttemptStep, CallRun } from './call-run.js'
 import type { StreamSettings } from './call-settings.js'
 import type { ChatRequest } from './chat-request.js'
@@ -69,16 +70,16 @@ export class StreamSelection {
           read = await first
         }
         this.#live.splice(this.#live.indexOf(attempt), 1)
-        const ended = this.#settings.clock.now()
         if (read.type === 'error') {
-          step = this.#run.failed(attempt, read.error, ended, this.#live)
+          step = this.#run.failed(attempt, read.error, this.#now(), this.#live)
         } else if (read.type === 'content' || read.event.finishReason === 'length') {
           this.#cancelLosers()
           return { attempt, first: read }
         } else {
           // Its connection closes now; if it is the answer in the end, its finish is all there is.
-          attempt.stop(filteredError(attempt))
-          step = this.#run.filtered(attempt, { attempt, first: read }, ended, undefined, this.#live)
+          attempt.stop(filteredError(attempt.entry))
+          const answer = { attempt, first: read }
+          step = this.#run.filtered(attempt, answer, this.#now(), undefined, this.#live)
         }
       }
     } catch (error) {
@@ -87,6 +88,10 @@ export class StreamSelection {
     } finally {
       this.#clearHedge()
     }
+  }
+
+  #now(): number {
+    return this.#settings.clock.now()
   }
 
   /** Ends every attempt in flight with `reason`; the selection then ends with the call's error. */
@@ -175,17 +180,7 @@ export class StreamSelection {
         model: entry.model,
       })
       loser.stop(reason)
-      this.#run.hedged(loser, this.#settings.clock.now())
+      this.#run.hedged(loser, this.#now())
     }
   }
-}
-
-function filteredError(attempt: StreamAttempt): UnderstudyError {
-  const { entry } = attempt
-  return new UnderstudyError({
-    kind: 'content_policy',
-    message: `${entry.target} filtered its answer`,
-    provider: entry.provider.id,
-    model: entry.model,
-  })
 }
