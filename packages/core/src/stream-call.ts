@@ -238,17 +238,22 @@ export class StreamCall {
     if (this.#phase.type === 'ended') return
     const selection = new StreamSelection(run, this.#request, this.#settings)
     this.#phase = { type: 'selecting', selection }
-    await this.#commit(await selection.select(step), true)
+    const finishing = this.#commit(await selection.select(step), true)
+    if (finishing !== undefined) await finishing
   }
 
-  /** The winner is known: the caller gets the start and its first event. */
-  async #commit(winner: Winner, announceStart: boolean): Promise<void> {
+  /**
+   * The winner is known: the caller gets the start and its first event.
+   * Returns the finish's work when the winner began with a finish, else
+   * nothing: the common case takes no promise.
+   */
+  #commit(winner: Winner, announceStart: boolean): Promise<void> | undefined {
     const { attempt, first } = winner
     const phase = this.#phase
     if (phase.type === 'ended') {
       // The caller left as the winner came in: nobody will read it.
       attempt.stop(phase.error ?? new UnderstudyError({ kind: 'aborted', message: 'ended' }))
-      return
+      return undefined
     }
     // A filtered answer taken at the end of the chain is already in the trace.
     const recorded = first.type === 'finish' && first.event.finishReason === 'content_filter'
@@ -265,12 +270,10 @@ export class StreamCall {
         }),
       )
     }
-    if (first.type === 'content') {
-      this.#partial.add(first.event)
-      this.#queue.push(copyEvent(first.event))
-    } else {
-      await this.#finish(attempt, first.event)
-    }
+    if (first.type !== 'content') return this.#finish(attempt, first.event)
+    this.#partial.add(first.event)
+    this.#queue.push(copyEvent(first.event))
+    return undefined
   }
 
   /** The winner's body ended without its terminal signal: the stream is interrupted. */
