@@ -222,13 +222,27 @@ type Preset = Pick<
   'id' | 'baseURL' | 'apiKeyEnv' | 'keyRequired' | 'includeUsage' | 'assistantPrefix'
 >
 
+/** The options schema of each preset, made by its first call: zod compiles a parser per schema, about a millisecond. */
+const presetSchemas = new Map<Preset, PresetSchema>()
+
+/** What a preset's options are checked with: every option of {@link openaiCompatible}, none required. */
+type PresetSchema = ReturnType<typeof presetSchemaOf>
+
+function presetSchemaOf(baseURL: string) {
+  return z.strictObject(compatibleShape(baseURL)).partial()
+}
+
 /**
  * The provider of a preset with the caller's options over it, checked as
  * `groq(options)`: messages name the preset (its id is its function's
  * name), and a refused base URL is shown the preset's own as the example.
  */
 function fromPreset(preset: Preset, options: OpenAICompatiblePresetOptions): Provider {
-  const schema = z.strictObject(compatibleShape(preset.baseURL)).partial()
+  let schema = presetSchemas.get(preset)
+  if (schema === undefined) {
+    schema = presetSchemaOf(preset.baseURL)
+    presetSchemas.set(preset, schema)
+  }
   const checked = checkProviderOptions(schema, options, `${preset.id}(options)`)
   return compatibleProvider({ ...preset, ...definedOnly(checked) }, `${preset.id}()`)
 }
