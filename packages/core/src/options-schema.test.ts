@@ -239,7 +239,7 @@ describe('client.complete, with bad options', () => {
         'fallback: expected one of "fallbacks", "contextWindowFallbacks", "contentPolicyFallbacks", ' +
         '"retries", "timeoutMs", "attemptTimeoutMs", "backoff", "policy", "hooks", "firstTokenTimeoutMs", ' +
         '"idleTimeoutMs", "hedgeAfterMs", "midStream", "signal", "apiKey", ' +
-        '"baseURL", "headers"; received unknown option "fallback"',
+        '"baseURL", "headers"; received unknown option "fallback"; did you mean "fallbacks"?',
     },
     {
       behaviour: 'rejects an unknown hook name',
@@ -247,7 +247,7 @@ describe('client.complete, with bad options', () => {
       path: 'hooks.onAttempts',
       message:
         'hooks.onAttempts: expected one of "onAttempt", "onRetry", "onFallback", "onSuccess", ' +
-        '"onFailure", "onHookError"; received unknown option "onAttempts"',
+        '"onFailure", "onHookError"; received unknown option "onAttempts"; did you mean "onAttempt"?',
     },
     {
       behaviour: 'rejects a timeoutMs of 0 rather than reading it as "no timeout"',
@@ -327,7 +327,7 @@ describe('client.complete, with bad options', () => {
       message:
         'fallbacks[0].params.max_tokens: expected one of "tools", "toolChoice", "responseFormat", ' +
         '"temperature", "topP", "maxTokens", "stop", "seed", "user", "providerOptions"; ' +
-        'received unknown option "max_tokens"',
+        'received unknown option "max_tokens"; did you mean "maxTokens"?',
     },
     {
       behaviour: "rejects an unknown name in a target's unset",
@@ -347,7 +347,7 @@ describe('client.complete, with bad options', () => {
         'policy.rate_limited: expected one of "rate_limit", "overloaded", "server", "timeout", ' +
         '"network", "quota", "auth", "not_found", "context_window", "content_policy", ' +
         '"invalid_request", "unsupported", "empty", "incomplete", "stream_interrupted", "unknown"; ' +
-        'received unknown option "rate_limited"',
+        'received unknown option "rate_limited"; did you mean "rate_limit"?',
     },
   ]
 
@@ -427,7 +427,7 @@ describe('createClient, with bad options', () => {
         'fallback: expected one of "fallbacks", "contextWindowFallbacks", "contentPolicyFallbacks", ' +
         '"retries", "timeoutMs", "attemptTimeoutMs", "backoff", "policy", "hooks", "firstTokenTimeoutMs", ' +
         '"idleTimeoutMs", "hedgeAfterMs", "midStream", "providers", "clock", ' +
-        '"random", "health"; received unknown option "fallback"',
+        '"random", "health"; received unknown option "fallback"; did you mean "fallbacks"?',
     },
     {
       behaviour: 'rejects a health.failureRate of 0',
@@ -549,7 +549,7 @@ describe('a ConfigError about a credential', () => {
         'apikey: expected one of "fallbacks", "contextWindowFallbacks", "contentPolicyFallbacks", ' +
         '"retries", "timeoutMs", "attemptTimeoutMs", "backoff", "policy", "hooks", "firstTokenTimeoutMs", ' +
         '"idleTimeoutMs", "hedgeAfterMs", "midStream", "signal", "apiKey", ' +
-        '"baseURL", "headers"; received unknown option "apikey"',
+        '"baseURL", "headers"; received unknown option "apikey"; did you mean "apiKey"?',
     },
     {
       behaviour: 'does not show a valid key beside another bad option',

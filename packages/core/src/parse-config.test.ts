@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import * as z from 'zod'
 import * as zm from 'zod/mini'
 import { ConfigError, isUnderstudyError } from './errors.js'
-import { formatPath, parseConfig } from './parse-config.js'
+import { formatPath, nearestKey, parseConfig } from './parse-config.js'
 
 const options = z.strictObject({
   timeoutMs: z.number().positive().optional(),
@@ -64,8 +64,35 @@ describe('parseConfig', () => {
     expect(error.path).toBe('o.timeout')
     expect(error.message).toBe(
       'o.timeout: expected one of "timeoutMs", "labels", "apiKey", "steps"; ' +
-        'received unknown option "timeout"',
+        'received unknown option "timeout"; did you mean "timeoutMs"?',
     )
+  })
+
+  it('suggests the key an unknown one was probably meant as', () => {
+    expect(failure({ Labels: {} }).message).toMatch(/; did you mean "labels"\?$/)
+    expect(failure({ apikey: 'sk-typo-secret' }).message).toMatch(
+      /; received unknown option "apikey"; did you mean "apiKey"\?$/,
+    )
+  })
+
+  it('suggests nothing for an unknown key close to no known one', () => {
+    const error = failure({ colour: 'red' }, 'o')
+    expect(error.message).toBe(
+      'o.colour: expected one of "timeoutMs", "labels", "apiKey", "steps"; ' +
+        'received unknown option "colour"',
+    )
+  })
+
+  it('says which key each suggestion is for when several are unknown', () => {
+    const error = failure({ lables: {}, colour: 'red', step: [] }, 'o')
+    expect(error.path).toBe('o.lables')
+    expect(error.message).toMatch(
+      /; received unknown options "lables", "colour", "step"; did you mean "labels" for "lables", "steps" for "step"\?$/,
+    )
+  })
+
+  it('never shows the value of an unknown key, whatever it is', () => {
+    expect(failure({ apikey: 'sk-typo-secret' }).message).not.toContain('sk-typo-secret')
   })
 
   it('reports the union branch the value was meant for', () => {
@@ -98,6 +125,37 @@ describe('parseConfig', () => {
     expect(() => parseConfig(schema, { port: '80' }, 'server')).toThrow(
       'server.port: expected number; received "80"',
     )
+  })
+})
+
+describe('nearestKey', () => {
+  const known = ['apiKey', 'baseURL', 'headers', 'fallbacks', 'timeoutMs', 'maxTokens']
+
+  it('matches a key spelled with another case, or with _ or -', () => {
+    expect(nearestKey('baseUrl', known)).toBe('baseURL')
+    expect(nearestKey('apikey', known)).toBe('apiKey')
+    expect(nearestKey('APIKEY', known)).toBe('apiKey')
+    expect(nearestKey('max_tokens', known)).toBe('maxTokens')
+    expect(nearestKey('api-key', known)).toBe('apiKey')
+  })
+
+  it('matches a key a few edits away: a letter missing, added, changed or two swapped', () => {
+    expect(nearestKey('fallback', known)).toBe('fallbacks')
+    expect(nearestKey('hedaers', known)).toBe('headers')
+    expect(nearestKey('timeout', known)).toBe('timeoutMs')
+    expect(nearestKey('baseURI', known)).toBe('baseURL')
+  })
+
+  it('matches nothing further than a third of the key away', () => {
+    expect(nearestKey('url', known)).toBeUndefined()
+    expect(nearestKey('key', known)).toBeUndefined()
+    expect(nearestKey('organization', known)).toBeUndefined()
+    expect(nearestKey('x', [])).toBeUndefined()
+  })
+
+  it('gives a tie to the key listed first', () => {
+    expect(nearestKey('ab', ['ac', 'ad'])).toBe('ac')
+    expect(nearestKey('ab', ['ad', 'ac'])).toBe('ad')
   })
 })
 

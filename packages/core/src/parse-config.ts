@@ -10,7 +10,8 @@ const secretNames: ReadonlySet<string> = new Set(['apiKey', 'headers', 'baseURL'
  * first problem is, as code would write it (`fallbacks[1].model`,
  * `headers["x-tenant"]`, after `path` when given), what was expected and what
  * was received. An unknown key of a strict object is named with the keys
- * that object takes; in a union, the problem reported is the one of the
+ * that object takes, and the one it was probably meant as ("did you mean
+ * "baseURL"?" for `baseUrl`); in a union, the problem reported is the one of the
  * branch the value was meant for. Values under `apiKey`, `headers` or
  * `baseURL` are never shown: they may hold a secret.
  *
@@ -55,7 +56,8 @@ function pickIssue(issue: Issue | undefined): Issue {
 
 /**
  * Messages zod does not word as the rest: for an unknown key, the keys its
- * object takes (read from the strict object that found it); for a
+ * object takes (read from the strict object that found it), the unknown
+ * keys, and the nearest known key of each that has one; for a
  * discriminated union (a message's `role`), the values it takes.
  */
 function expectedMessage(issue: z.core.$ZodRawIssue): string | undefined {
@@ -67,9 +69,88 @@ function expectedMessage(issue: z.core.$ZodRawIssue): string | undefined {
   if (issue.code !== 'unrecognized_keys') return undefined
   const shape: unknown = Reflect.get(Object(issue.inst?._zod.def), 'shape')
   if (typeof shape !== 'object' || shape === null) return undefined
-  return `expected one of ${Object.keys(shape)
+  const known = Object.keys(shape)
+  const expected = `expected one of ${known.map((key) => `"${key}"`).join(', ')}`
+  return `${expected}; ${unknownKeysMessage(issue.keys, known)}`
+}
+
+/**
+ * `received unknown option "baseUrl"; did you mean "baseURL"?`: the unknown
+ * keys, and for each the known key it was probably meant as. With several,
+ * each suggestion says which key it is for.
+ */
+function unknownKeysMessage(keys: readonly string[], known: readonly string[]): string {
+  const received = `received unknown option${keys.length > 1 ? 's' : ''} ${keys
     .map((key) => `"${key}"`)
     .join(', ')}`
+  const suggestions = keys.flatMap((key) => {
+    const near = nearestKey(key, known)
+    if (near === undefined) return []
+    return keys.length > 1 ? [`"${near}" for "${key}"`] : [`"${near}"`]
+  })
+  return suggestions.length === 0
+    ? received
+    : `${received}; did you mean ${suggestions.join(', ')}?`
+}
+
+/**
+ * The known key `key` was most likely meant as, or `undefined` when none is
+ * close: the same letters ignoring case, `_` and `-` (`baseUrl`, `apikey`,
+ * `max_tokens`), else the fewest edits — insertions, deletions, changes or
+ * swaps of two neighbours — up to a third of the key's length, at least one
+ * (`fallback` for `fallbacks`, `timout` for `timeout`). A tie goes to the
+ * key the object lists first.
+ */
+export function nearestKey(key: string, known: readonly string[]): string | undefined {
+  const wanted = loose(key)
+  const limit = Math.max(1, Math.floor(wanted.length / 3))
+  let best: string | undefined
+  let bestDistance = limit + 1
+  for (const candidate of known) {
+    const distance = editDistance(wanted, loose(candidate))
+    if (distance < bestDistance) {
+      best = candidate
+      bestDistance = distance
+    }
+  }
+  return best
+}
+
+/** A key with case, `_` and `-` left out: how two spellings of one name compare. */
+function loose(key: string): string {
+  return key.toLowerCase().replace(/[-_]/g, '')
+}
+
+/**
+ * The optimal string alignment distance: the fewest insertions, deletions,
+ * substitutions and swaps of two adjacent characters that turn `a` into `b`.
+ * Quadratic, on option names of a few dozen characters, once per failure.
+ */
+function editDistance(a: string, b: string): number {
+  // rows[i][j]: the distance between the first i characters of a and the first j of b.
+  const rows: number[][] = []
+  for (let i = 0; i <= a.length; i++) {
+    const row: number[] = [i]
+    for (let j = 1; j <= b.length; j++) {
+      if (i === 0) {
+        row.push(j)
+        continue
+      }
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1
+      const above = rows[i - 1] as number[]
+      let distance = Math.min(
+        (above[j] as number) + 1,
+        (row[j - 1] as number) + 1,
+        (above[j - 1] as number) + cost,
+      )
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        distance = Math.min(distance, ((rows[i - 2] as number[])[j - 2] as number) + 1)
+      }
+      row.push(distance)
+    }
+    rows.push(row)
+  }
+  return (rows[a.length] as number[])[b.length] as number
 }
 
 function configErrorFromIssue(issue: Issue, prefix: string): ConfigError {
@@ -79,9 +160,8 @@ function configErrorFromIssue(issue: Issue, prefix: string): ConfigError {
     .replace(/, received \w+$/, '')
   if (issue.code === 'unrecognized_keys') {
     // The path names the first unknown key, so `{ fallback: [] }` is reported at `fallback`.
-    const expected = message.startsWith('expected ') ? `${message}; ` : ''
-    const keys = issue.keys.map((key) => `"${key}"`).join(', ')
-    message = `${expected}received unknown option${issue.keys.length > 1 ? 's' : ''} ${keys}`
+    // `expectedMessage` words it whole when it could read the object's keys.
+    if (!message.startsWith('expected ')) message = unknownKeysMessage(issue.keys, [])
     return new ConfigError({
       path: formatPath(prefix, [...issue.path, ...issue.keys.slice(0, 1)]),
       message,

@@ -227,6 +227,24 @@ describe('defineProvider', () => {
       const streamError = await rejection(collect(provider.stream(request, context())))
       expect(streamError.kind).toBe('auth')
       expect(server.requests).toHaveLength(0)
+      expect(error.message).toBe('acme/gpt-test: no API key is configured for provider acme')
+    })
+
+    it('says how to set a key when the spec says where users set it', async () => {
+      const server = await start()
+      const provider = acme(server, {
+        apiKey: () => undefined,
+        keySource: { factory: 'acme()', env: 'ACME_API_KEY' },
+      })
+      const error = await rejection(provider.complete(request, context()))
+      expect(error.kind).toBe('auth')
+      expect(error.message).toBe(
+        'acme/gpt-test: no API key: set ACME_API_KEY or pass apiKey to acme(), ' +
+          'or give the target its own apiKey',
+      )
+      const streamError = await rejection(collect(provider.stream(request, context())))
+      expect(streamError.message).toBe(error.message)
+      expect(server.requests).toHaveLength(0)
     })
 
     it('awaits a key that is read asynchronously, each call', async () => {

@@ -11,6 +11,7 @@ import {
   UnderstudyError,
 } from '@understudy/core'
 import type { Dispatcher } from 'undici'
+import { keyHelp } from './check-provider-options.js'
 import { errorFromResponse, readRequestId } from './http-error.js'
 import type { HttpRequestSpec, ProviderSpec } from './provider-spec.js'
 import { redactSecretParams } from './redact.js'
@@ -53,7 +54,8 @@ interface Prepared {
  * - **Credentials (DESIGN.md rule 2)**: the context's `apiKey` wins; a
  *   context `baseURL` without a context `apiKey` is sent no key at all;
  *   otherwise `spec.apiKey()` (awaited), whose absence is kind `auth` with no
- *   request made.
+ *   request made (its message says how to set a key when `spec.keySource`
+ *   says where users set it).
  * - **Headers**, later ones winning, names in lower case: `content-type`,
  *   `accept`, then `spec.headers`, the request's dialect headers,
  *   `context.headers`, and the auth headers last.
@@ -90,6 +92,10 @@ interface Prepared {
 export function defineProvider(spec: ProviderSpec, options: DefineProviderOptions = {}): Provider {
   const { id } = spec
   const baseURL = trimSlashes(spec.baseURL)
+  const missingKey =
+    spec.keySource === undefined
+      ? `no API key is configured for provider ${id}`
+      : `no API key: ${keyHelp(spec.keySource)}, or give the target its own apiKey`
 
   /**
    * Builds the attempt's HTTP request and picks its credentials; throws
@@ -174,7 +180,7 @@ export function defineProvider(spec: ProviderSpec, options: DefineProviderOption
       if (spec.keyRequired === false) return undefined
       throw new UnderstudyError({
         kind: 'auth',
-        message: `${id}/${model}: no API key is configured for provider ${id}`,
+        message: `${id}/${model}: ${missingKey}`,
         provider: id,
         model,
       })

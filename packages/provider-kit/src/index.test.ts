@@ -4,16 +4,23 @@ import * as api from './index.js'
 
 /**
  * Everything `@understudy/provider-kit` publishes: `defineProvider` and its
- * spec types, and the building blocks its README names for a provider that
- * needs them one by one. The transports, the SSE decoder and the redaction
- * helpers behind `redactURL` stay inside.
+ * spec types; the checks every provider factory runs on its options (a
+ * shared zod shape, base URLs, a key that can be found); and the building
+ * blocks its README names for a provider that needs them one by one. The
+ * transports, the SSE decoder and the redaction helpers behind `redactURL`
+ * stay inside.
  */
 const publicAPI = [
+  'checkHttpURL',
+  'checkProviderKey',
+  'checkProviderOptions',
   'defineProvider',
   'errorFromResponse',
+  'httpURLSchema',
   'kindFromStatus',
   'parseDuration',
   'parseRetryAfter',
+  'providerOptionsShape',
   'readRequestId',
   'readSse',
   'redactHeaders',
@@ -27,6 +34,9 @@ const publicAPI = [
   'type HeaderReader',
   'type HttpRequestSpec',
   'type HttpResponse',
+  'type KeySource',
+  'type ProviderKeyCheck',
+  'type ProviderOptionsShape',
   'type ProviderSpec',
   'type ReadSseOptions',
   'type ResponseInfo',

@@ -1,6 +1,18 @@
-/** @module What every HTTP provider of Understudy needs: `defineProvider`, an undici transport, SSE reading, HTTP errors to kinds, redaction. */
+/** @module What every HTTP provider of Understudy needs: `defineProvider`, its factory's option checks, an undici transport, SSE reading, HTTP errors to kinds, redaction. */
 export { defineProvider } from './define-provider.js'
 export type { DefineProviderOptions } from './define-provider.js'
+export {
+  checkHttpURL,
+  checkProviderKey,
+  checkProviderOptions,
+  httpURLSchema,
+  providerOptionsShape,
+} from './check-provider-options.js'
+export type {
+  KeySource,
+  ProviderKeyCheck,
+  ProviderOptionsShape,
+} from './check-provider-options.js'
 export type {
   ErrorDetails,
   HttpRequestSpec,

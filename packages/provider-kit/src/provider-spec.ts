@@ -4,6 +4,7 @@ import type {
   ProviderResponse,
   ProviderStreamEvent,
 } from '@understudy/core'
+import type { KeySource } from './check-provider-options.js'
 
 /** One Server-Sent Event, as the SSE reader hands it to a stream parser. */
 export interface SseMessage {
@@ -70,6 +71,14 @@ export interface ProviderSpec {
    * @default true
    */
   readonly keyRequired?: boolean
+  /**
+   * Where users set this provider's key (`{ factory: 'openai()', env:
+   * 'OPENAI_API_KEY' }`), so the `auth` error of a call that finds none says
+   * how to fix it: `no API key: set OPENAI_API_KEY or pass apiKey to
+   * openai(), or give the target its own apiKey`. Without it the error says
+   * only that no key is configured.
+   */
+  readonly keySource?: KeySource
   /** The credential headers for a key: `{ authorization: 'Bearer …' }`, `{ 'x-api-key': … }`. */
   readonly authHeaders: (apiKey: string) => Readonly<Record<string, string>>
   /** Headers sent on every request of this provider (organization, project, user headers). */

@@ -7,7 +7,8 @@ import {
 } from '@understudy/core'
 import { type ConformanceSetup, fixtureReply, startFakeOpenAI } from '@understudy/testkit'
 import { providerConformanceSuite } from '@understudy/testkit/vitest'
-import { describe, expect, it, vi } from 'vitest'
+import { Agent } from 'undici'
+import { describe, expect, it, onTestFinished, vi } from 'vitest'
 import { type AzureProviderOptions, azure, defaultAzureApiVersion } from './azure-provider.js'
 
 import { context, env, server } from './test-support/harness.js'
@@ -112,19 +113,108 @@ describe('azure', () => {
     expect(fake.requests[0]?.query).toEqual({ 'api-version': defaultAzureApiVersion })
   })
 
-  it('reads AZURE_OPENAI_ENDPOINT and OPENAI_API_VERSION when made and AZURE_OPENAI_API_KEY when a call needs it', async () => {
+  it('reads AZURE_OPENAI_ENDPOINT and OPENAI_API_VERSION when made, and AZURE_OPENAI_API_KEY when made and again by each call', async () => {
     const fake = await server()
     cleanEnv()
     vi.stubEnv('AZURE_OPENAI_ENDPOINT', fake.url)
     vi.stubEnv('OPENAI_API_VERSION', '2024-10-01-preview')
+    vi.stubEnv('AZURE_OPENAI_API_KEY', 'key-from-env-1')
     const provider = azure()
+    await provider.complete(hi, context())
+    expect(fake.requests[0]?.headers['api-key']).toBe('key-from-env-1')
+    expect(fake.requests[0]?.query).toEqual({ 'api-version': '2024-10-01-preview' })
+    // A rotated key is used by the next call.
+    vi.stubEnv('AZURE_OPENAI_API_KEY', 'key-from-env-2')
+    await provider.complete(hi, context())
+    expect(fake.requests[1]?.headers['api-key']).toBe('key-from-env-2')
+    // A key unset after the provider was made fails that call, saying how to fix it.
+    vi.stubEnv('AZURE_OPENAI_API_KEY', '')
     const missing = await rejection(provider.complete(hi, context()))
     expect(isUnderstudyError(missing, 'auth')).toBe(true)
-    expect(fake.requests).toHaveLength(0)
-    vi.stubEnv('AZURE_OPENAI_API_KEY', 'key-from-env')
-    await provider.complete(hi, context())
-    expect(fake.requests[0]?.headers['api-key']).toBe('key-from-env')
-    expect(fake.requests[0]?.query).toEqual({ 'api-version': '2024-10-01-preview' })
+    expect(missing).toMatchObject({
+      message:
+        'azure/gpt-4o: no API key: set AZURE_OPENAI_API_KEY or pass apiKey to azure(), ' +
+        'or give the target its own apiKey',
+    })
+    expect(fake.requests).toHaveLength(2)
+  })
+
+  it('throws a config error when made with no credential to be found, saying how to give one', () => {
+    cleanEnv()
+    const error = thrownBy(() => azure({ endpoint: 'https://a.example' }))
+    expect(isUnderstudyError(error, 'config')).toBe(true)
+    expect(error).toMatchObject({
+      path: 'azure(options).apiKey',
+      message:
+        'azure(options).apiKey: no API key: set AZURE_OPENAI_API_KEY or pass apiKey to azure(), ' +
+        'or keyPerTarget: true if every target brings its own apiKey',
+    })
+  })
+
+  it('needs no key when made with a token provider, or told that every target brings its own', async () => {
+    const fake = await server()
+    cleanEnv()
+    expect(azure({ endpoint: fake.url, azureADTokenProvider: () => 'entra-token' }).id).toBe(
+      'azure',
+    )
+    const perTarget = azure({ endpoint: fake.url, keyPerTarget: true })
+    await perTarget.complete(hi, context({ apiKey: 'key-target' }))
+    expect(fake.requests[0]?.headers['api-key']).toBe('key-target')
+    const missing = await rejection(perTarget.complete(hi, context()))
+    expect(isUnderstudyError(missing, 'auth')).toBe(true)
+    expect(fake.requests).toHaveLength(1)
+  })
+
+  it('refuses an unknown option, naming the one it was probably meant as', () => {
+    cleanEnv()
+    const error = thrownBy(() =>
+      azure({ endpoint: 'https://a.example', apikey: 'key-typo-secret' } as AzureProviderOptions),
+    )
+    expect(error).toMatchObject({ path: 'azure(options).apikey' })
+    expect((error as Error).message).toMatch(
+      /received unknown option "apikey"; did you mean "apiKey"\?$/,
+    )
+    expect((error as Error).message).not.toContain('key-typo-secret')
+  })
+
+  it('refuses an AZURE_OPENAI_ENDPOINT that is not an http: or https: URL, naming the variable and not its value', () => {
+    cleanEnv()
+    vi.stubEnv('AZURE_OPENAI_ENDPOINT', 'my-resource.openai.azure.com')
+    const error = thrownBy(() => azure({ apiKey: 'key-azure' }))
+    expect(isUnderstudyError(error, 'config')).toBe(true)
+    expect(error).toMatchObject({
+      path: 'AZURE_OPENAI_ENDPOINT',
+      message:
+        'AZURE_OPENAI_ENDPOINT: expected an http: or https: URL, such as "https://my-resource.openai.azure.com"',
+    })
+  })
+
+  it('takes every option its type documents', () => {
+    cleanEnv()
+    const dispatcher = new Agent()
+    onTestFinished(() => dispatcher.close())
+    const every: Required<AzureProviderOptions> = {
+      id: 'azure-eu',
+      endpoint: 'https://a.example',
+      resourceName: 'a',
+      apiVersion: '2024-10-21',
+      apiKey: 'key-azure',
+      keyPerTarget: false,
+      azureADTokenProvider: () => 'entra-token',
+      deployments: { 'gpt-4o': 'prod' },
+      headers: { 'x-team': 'blue' },
+      includeUsage: true,
+      maxTokensField: 'max_tokens',
+      dispatcher,
+      fetch,
+    }
+    // One at a time, each with what it allows: endpoint excludes resourceName, and
+    // apiKey the token provider.
+    for (const [name, value] of Object.entries(every)) {
+      const where = name === 'endpoint' ? {} : { resourceName: 'a' }
+      const credential = name === 'apiKey' || name === 'azureADTokenProvider' ? {} : { apiKey: 'k' }
+      expect(() => azure({ ...where, ...credential, [name]: value }), name).not.toThrow()
+    }
   })
 
   it(`sends api-version ${defaultAzureApiVersion} when none is given or set`, async () => {
@@ -287,21 +377,33 @@ describe('azure', () => {
   )
 
   it.each([
-    ['no endpoint given or set', {}, 'endpoint'],
+    ['no endpoint given or set', {}, 'azure(options).endpoint'],
     [
       'both endpoint and resourceName',
       { endpoint: 'https://a.example', resourceName: 'a' },
-      'resourceName',
+      'azure(options).resourceName',
     ],
-    ['a resource name that is no host label', { resourceName: 'evil.example/x' }, 'resourceName'],
-    ['an endpoint that is no URL', { endpoint: 'my-resource.openai.azure.com' }, 'endpoint'],
+    [
+      'a resource name that is no host label',
+      { resourceName: 'evil.example/x' },
+      'azure(options).resourceName',
+    ],
+    [
+      'an endpoint that is no URL',
+      { endpoint: 'my-resource.openai.azure.com' },
+      'azure(options).endpoint',
+    ],
     [
       'both apiKey and azureADTokenProvider',
       { endpoint: 'https://a.example', apiKey: 'k', azureADTokenProvider: () => 't' },
-      'azureADTokenProvider',
+      'azure(options).azureADTokenProvider',
     ],
-    ['an empty apiVersion', { endpoint: 'https://a.example', apiVersion: '' }, 'apiVersion'],
-    ['an id with a slash', { endpoint: 'https://a.example', id: 'azure/eu' }, 'id'],
+    [
+      'an empty apiVersion',
+      { endpoint: 'https://a.example', apiVersion: '' },
+      'azure(options).apiVersion',
+    ],
+    ['an id with a slash', { endpoint: 'https://a.example', id: 'azure/eu' }, 'azure(options).id'],
   ] as [string, AzureProviderOptions, string][])(
     'rejects %s with a config error naming the option',
     (_what, options, path) => {

@@ -1,15 +1,21 @@
 import { type ChatRequest, ConfigError, type Provider } from '@understudy/core'
 import {
+  checkHttpURL,
+  checkProviderKey,
+  checkProviderOptions,
   type DefineProviderOptions,
   defineProvider,
   type HttpRequestSpec,
+  type KeySource,
   type ProviderSpec,
+  providerOptionsShape,
 } from '@understudy/provider-kit'
-import { checkHttpURL, checkProviderId } from './check-provider-options.js'
+import * as z from 'zod'
 import { readOpenAIError } from './openai-errors.js'
 import { buildOpenAIRequest, type OpenAIRequestOptions } from './openai-request.js'
 import { parseOpenAIResponse } from './openai-response.js'
 import { createOpenAIStreamParser } from './openai-stream.js'
+import { flagSchema, maxTokensFieldSchema, providerIdSchema, textSchema } from './option-schemas.js'
 import { readEnvironment } from './read-environment.js'
 
 /**
@@ -18,6 +24,42 @@ import { readEnvironment } from './read-environment.js'
  * dated inference API (the official `openai` SDK has no default and throws).
  */
 export const defaultAzureApiVersion = '2024-10-21'
+
+/** An endpoint of the kind Azure gives a resource, shown when one is refused. */
+const exampleEndpoint = 'https://my-resource.openai.azure.com'
+
+/**
+ * The options of {@link azure}: zod decides, {@link AzureProviderOptions}
+ * documents. `endpoint` is only typed here: it may come from
+ * `AZURE_OPENAI_ENDPOINT` too, and both are checked as one in `endpointOf`,
+ * without showing the value (a URL may hold credentials).
+ */
+const azureOptionsSchema = z.strictObject({
+  ...providerOptionsShape,
+  id: providerIdSchema.optional(),
+  endpoint: z
+    .string({ message: `expected an http: or https: URL, such as "${exampleEndpoint}"` })
+    .optional(),
+  // A DNS label: anything else would change the host the key goes to.
+  resourceName: z
+    .string({ message: 'expected an Azure resource name (letters, digits and inner hyphens)' })
+    .regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/i, {
+      message: 'expected an Azure resource name (letters, digits and inner hyphens)',
+    })
+    .optional(),
+  apiVersion: z
+    .string({ message: `expected an API version such as "${defaultAzureApiVersion}"` })
+    .min(1, { message: `expected an API version such as "${defaultAzureApiVersion}"` })
+    .optional(),
+  azureADTokenProvider: z
+    .custom<() => string | Promise<string>>((value) => typeof value === 'function', {
+      message: 'expected a function that returns a token',
+    })
+    .optional(),
+  deployments: z.record(z.string(), textSchema).optional(),
+  includeUsage: flagSchema.optional(),
+  maxTokensField: maxTokensFieldSchema.optional(),
+})
 
 /** Options of {@link azure}; each overrides what the environment says. */
 export interface AzureProviderOptions {
@@ -42,10 +84,19 @@ export interface AzureProviderOptions {
   /**
    * The resource key, sent as the `api-key` header to the endpoint only. Not
    * with `azureADTokenProvider`.
-   * @default `AZURE_OPENAI_API_KEY`, read when a call needs it (a missing key
-   * is an `auth` error of that target, so the chain falls back)
+   * @default `AZURE_OPENAI_API_KEY`: `azure()` throws a `ConfigError` when
+   * it is unset and no `azureADTokenProvider` is given (unless
+   * `keyPerTarget`), and each call reads it again, so a rotated key is used
+   * and one unset later fails that call with kind `auth`
    */
   readonly apiKey?: string
+  /**
+   * Every target of this provider brings its own `apiKey`: `azure()` then
+   * does not throw when no credential is configured. A target without a key
+   * of its own then fails with kind `auth`, saying how to give one.
+   * @default false
+   */
+  readonly keyPerTarget?: boolean
   /**
    * A Microsoft Entra ID token source, called (and awaited) for every
    * attempt; its token is sent as `Authorization: Bearer …`. Cache inside it
@@ -100,9 +151,13 @@ export interface AzureProviderOptions {
  * `rate_limit` (with the wait its message names when no header does). A 200
  * whose finish reason is `content_filter` is answered as such.
  *
- * @throws ConfigError when no endpoint is given or set (`endpoint`), both
+ * @throws ConfigError for an unknown option or a value of the wrong type
+ * (naming the option meant: `did you mean "apiKey"?`), when no endpoint is
+ * given or set (`endpoint`) or it is not an `http:` / `https:` URL, both
  * `endpoint` and `resourceName` are given, both `apiKey` and
- * `azureADTokenProvider` are given, or `apiVersion` or `id` is unusable.
+ * `azureADTokenProvider` are given, `apiVersion` or `id` is unusable, or no
+ * credential can ever be found ("set AZURE_OPENAI_API_KEY or pass apiKey to
+ * azure()") and `keyPerTarget` is not set.
  *
  * @example
  * const client = createClient({
@@ -111,35 +166,39 @@ export interface AzureProviderOptions {
  * await client.complete({ model: 'azure/gpt-4o', messages: [{ role: 'user', content: 'hi' }] })
  */
 export function azure(options: AzureProviderOptions = {}): Provider {
-  const id = options.id ?? 'azure'
-  checkProviderId(id, 'id')
-  const tokenProvider = options.azureADTokenProvider
-  if (options.apiKey !== undefined && tokenProvider !== undefined) {
+  // Once per provider, never per call: parsed options are a fresh copy, so
+  // the caller's object may change later and this provider does not.
+  const checked = checkProviderOptions(azureOptionsSchema, options, 'azure(options)')
+  const id = checked.id ?? 'azure'
+  const tokenProvider = checked.azureADTokenProvider
+  if (checked.apiKey !== undefined && tokenProvider !== undefined) {
     throw new ConfigError({
-      path: 'azureADTokenProvider',
+      path: 'azure(options).azureADTokenProvider',
       message: 'give apiKey or azureADTokenProvider, not both',
     })
   }
-  const endpoint = endpointOf(options)
+  const endpoint = endpointOf(checked)
+  // An empty OPENAI_API_VERSION reads as unset; an empty option is refused by the schema.
   const apiVersion =
-    options.apiVersion ?? readEnvironment('OPENAI_API_VERSION') ?? defaultAzureApiVersion
-  if (apiVersion === '') {
-    throw new ConfigError({
-      path: 'apiVersion',
-      message: `expected an API version such as "${defaultAzureApiVersion}"`,
+    checked.apiVersion ?? readEnvironment('OPENAI_API_VERSION') ?? defaultAzureApiVersion
+  const configuredKey = checked.apiKey
+  if (tokenProvider === undefined) {
+    checkProviderKey({
+      ...keySource,
+      key: configuredKey ?? readEnvironment('AZURE_OPENAI_API_KEY'),
+      keyPerTarget: checked.keyPerTarget,
     })
   }
   const query = `?api-version=${encodeURIComponent(apiVersion)}`
   const requestOptions = {
-    includeUsage: options.includeUsage ?? acceptsStreamOptions(apiVersion),
+    includeUsage: checked.includeUsage ?? acceptsStreamOptions(apiVersion),
     providerId: id,
-    ...(options.maxTokensField !== undefined && { maxTokensField: options.maxTokensField }),
+    ...(checked.maxTokensField !== undefined && { maxTokensField: checked.maxTokensField }),
   }
   // Made once, not spread into a fresh object on every call.
   const completeOptions = Object.freeze({ ...requestOptions, stream: false })
   const streamOptions = Object.freeze({ ...requestOptions, stream: true })
-  // A copy: the caller's object may change later; this provider must not.
-  const deployments = new Map(Object.entries(options.deployments ?? {}))
+  const deployments = new Map(Object.entries(checked.deployments ?? {}))
 
   const buildRequest = (
     request: ChatRequest,
@@ -156,21 +215,22 @@ export function azure(options: AzureProviderOptions = {}): Provider {
   const dialect = {
     id,
     baseURL: endpoint,
-    headers: Object.freeze({ ...options.headers }),
+    headers: Object.freeze({ ...checked.headers }),
     buildRequest,
     parseResponse: parseOpenAIResponse,
     createStreamParser: createOpenAIStreamParser,
     readError: readOpenAIError,
   } satisfies Omit<ProviderSpec, 'apiKey' | 'authHeaders'>
   const transport = {
-    ...(options.dispatcher !== undefined && { dispatcher: options.dispatcher }),
-    ...(options.fetch !== undefined && { fetch: options.fetch }),
+    ...(checked.dispatcher !== undefined && { dispatcher: checked.dispatcher }),
+    ...(checked.fetch !== undefined && { fetch: checked.fetch }),
   }
-  const configuredKey = options.apiKey
   const keyed = defineProvider(
     {
       ...dialect,
+      // Read per call, as before the factory checked it: a rotated key is used.
       apiKey: () => configuredKey ?? readEnvironment('AZURE_OPENAI_API_KEY'),
+      keySource,
       authHeaders: (apiKey) => ({ 'api-key': apiKey }),
     },
     transport,
@@ -195,34 +255,38 @@ export function azure(options: AzureProviderOptions = {}): Provider {
   } satisfies Provider)
 }
 
-/** The endpoint from `endpoint`, `resourceName` or `AZURE_OPENAI_ENDPOINT`, checked. */
-function endpointOf(options: AzureProviderOptions): string {
+/** Where users set the key of `azure()`, as its messages say. */
+const keySource: KeySource = { factory: 'azure()', env: 'AZURE_OPENAI_API_KEY' }
+
+/**
+ * The endpoint from `endpoint`, `resourceName` (its form checked by the
+ * schema) or `AZURE_OPENAI_ENDPOINT`, checked.
+ */
+function endpointOf(options: {
+  readonly endpoint?: string | undefined
+  readonly resourceName?: string | undefined
+}): string {
   const { endpoint, resourceName } = options
   if (endpoint !== undefined && resourceName !== undefined) {
     throw new ConfigError({
-      path: 'resourceName',
+      path: 'azure(options).resourceName',
       message: 'give endpoint or resourceName, not both',
     })
   }
-  if (resourceName !== undefined) {
-    // A DNS label: anything else would change the host the key goes to.
-    if (!/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/i.test(resourceName)) {
-      throw new ConfigError({
-        path: 'resourceName',
-        message: 'expected an Azure resource name (letters, digits and inner hyphens)',
-      })
-    }
-    return `https://${resourceName}.openai.azure.com`
+  if (resourceName !== undefined) return `https://${resourceName}.openai.azure.com`
+  if (endpoint !== undefined) {
+    checkHttpURL(endpoint, 'azure(options).endpoint', exampleEndpoint)
+    return endpoint
   }
-  const chosen = endpoint ?? readEnvironment('AZURE_OPENAI_ENDPOINT')
-  if (chosen === undefined) {
+  const fromEnvironment = readEnvironment('AZURE_OPENAI_ENDPOINT')
+  if (fromEnvironment === undefined) {
     throw new ConfigError({
-      path: 'endpoint',
+      path: 'azure(options).endpoint',
       message: 'give endpoint or resourceName, or set AZURE_OPENAI_ENDPOINT',
     })
   }
-  checkHttpURL(chosen, 'endpoint', 'https://my-resource.openai.azure.com')
-  return chosen
+  checkHttpURL(fromEnvironment, 'AZURE_OPENAI_ENDPOINT', exampleEndpoint)
+  return fromEnvironment
 }
 
 /**

@@ -27,6 +27,11 @@ describe('openaiCompatible', () => {
     expectTypeOf<OpenAICompatibleOptions['keyRequired']>().toEqualTypeOf<boolean | undefined>()
     expectTypeOf<OpenAICompatibleOptions['apiKey']>().toEqualTypeOf<string | undefined>()
   })
+
+  it('says every target brings its own key with keyPerTarget: true, not with a sentinel key', () => {
+    expectTypeOf<OpenAICompatibleOptions['keyPerTarget']>().toEqualTypeOf<boolean | undefined>()
+    expectTypeOf(groq).toBeCallableWith({ keyPerTarget: true })
+  })
 })
 
 describe('presets', () => {

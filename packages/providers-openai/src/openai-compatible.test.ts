@@ -9,13 +9,15 @@ import {
 import type { FetchFunction } from '@understudy/provider-kit'
 import { type FakeServer, fixtureReply, startFakeOpenAI } from '@understudy/testkit'
 import { providerConformanceSuite } from '@understudy/testkit/vitest'
-import { describe, expect, it, vi } from 'vitest'
+import { Agent } from 'undici'
+import { describe, expect, it, onTestFinished, vi } from 'vitest'
 import {
   deepseek,
   fireworks,
   groq,
   lmstudio,
   mistral,
+  type OpenAICompatibleOptions,
   type OpenAICompatiblePresetOptions,
   ollama,
   openaiCompatible,
@@ -33,6 +35,17 @@ async function collect(events: AsyncIterable<ProviderStreamEvent>): Promise<Prov
   const all: ProviderStreamEvent[] = []
   for await (const event of events) all.push(event)
   return all
+}
+
+/** The config error `make` throws, checked to be one. */
+function thrownBy(make: () => unknown): unknown {
+  try {
+    make()
+  } catch (error) {
+    expect(isUnderstudyError(error, 'config')).toBe(true)
+    return error
+  }
+  throw new Error('expected a throw')
 }
 
 async function rejection(promise: Promise<unknown>): Promise<unknown> {
@@ -88,20 +101,30 @@ describe('openaiCompatible', () => {
     expect(request?.headers.authorization).toBe('Bearer key-acme')
   })
 
-  it('reads the key from its apiKeyEnv variable when a call needs it, not when it is made', async () => {
+  it('reads the key from its apiKeyEnv variable when made, and again by each call', async () => {
     const fake = await server()
-    env({ ACME_API_KEY: '' })
+    env({ ACME_API_KEY: 'key-from-env-1' })
     const provider = openaiCompatible({
       id: 'acme',
       baseURL: `${fake.url}/v1`,
       apiKeyEnv: 'ACME_API_KEY',
     })
+    await provider.complete(hi, context())
+    expect(fake.requests[0]?.headers.authorization).toBe('Bearer key-from-env-1')
+    // A rotated key is used by the next call.
+    vi.stubEnv('ACME_API_KEY', 'key-from-env-2')
+    await provider.complete(hi, context())
+    expect(fake.requests[1]?.headers.authorization).toBe('Bearer key-from-env-2')
+    // A key unset after the provider was made fails that call, saying how to fix it.
+    vi.stubEnv('ACME_API_KEY', '')
     const missing = await rejection(provider.complete(hi, context()))
     expect(isUnderstudyError(missing, 'auth')).toBe(true)
-    expect(fake.requests).toHaveLength(0)
-    vi.stubEnv('ACME_API_KEY', 'key-from-env')
-    await provider.complete(hi, context())
-    expect(fake.requests[0]?.headers.authorization).toBe('Bearer key-from-env')
+    expect(missing).toMatchObject({
+      message:
+        'acme/llama-3.3-70b: no API key: set ACME_API_KEY or pass apiKey to openaiCompatible(), ' +
+        'or give the target its own apiKey',
+    })
+    expect(fake.requests).toHaveLength(2)
   })
 
   it('prefers the apiKey option over its apiKeyEnv variable', async () => {
@@ -117,12 +140,37 @@ describe('openaiCompatible', () => {
     expect(fake.requests[0]?.headers.authorization).toBe('Bearer key-given')
   })
 
-  it('fails a call with kind auth, before any request, when no key is given and none is named', async () => {
+  it('throws a config error when made with no key given and none named, saying how to give one', () => {
+    env({ ACME_API_KEY: '' })
+    expect(
+      thrownBy(() => openaiCompatible({ id: 'acme', baseURL: 'http://127.0.0.1:9/v1' })),
+    ).toMatchObject({
+      path: 'openaiCompatible(options).apiKey',
+      message:
+        'openaiCompatible(options).apiKey: no API key: pass apiKey to openaiCompatible(), ' +
+        'or keyPerTarget: true if every target brings its own apiKey',
+    })
+    const named = thrownBy(() =>
+      openaiCompatible({ id: 'acme', baseURL: 'http://127.0.0.1:9/v1', apiKeyEnv: 'ACME_API_KEY' }),
+    )
+    expect((named as Error).message).toMatch(
+      /: no API key: set ACME_API_KEY or pass apiKey to openaiCompatible\(\), or keyPerTarget/,
+    )
+  })
+
+  it('needs no key when made with keyPerTarget, and fails a call with kind auth, before any request, when its target brings none', async () => {
     const fake = await server()
-    const provider = openaiCompatible({ id: 'acme', baseURL: `${fake.url}/v1` })
+    const provider = openaiCompatible({ id: 'acme', baseURL: `${fake.url}/v1`, keyPerTarget: true })
+    await provider.complete(hi, context({ apiKey: 'key-target' }))
+    expect(fake.requests[0]?.headers.authorization).toBe('Bearer key-target')
     const error = await rejection(provider.complete(hi, context()))
     expect(isUnderstudyError(error, 'auth')).toBe(true)
-    expect(fake.requests).toHaveLength(0)
+    expect(error).toMatchObject({
+      message:
+        'acme/llama-3.3-70b: no API key: pass apiKey to openaiCompatible(), ' +
+        'or give the target its own apiKey',
+    })
+    expect(fake.requests).toHaveLength(1)
   })
 
   it('sends no authorization header to a server that needs no key, and a key when one is there', async () => {
@@ -197,8 +245,8 @@ describe('openaiCompatible', () => {
     const fake = await server()
     const baseURL = `${fake.url}/v1`
     expect(openaiCompatible({ id: 'acme', baseURL, apiKey: 'k' }).assistantPrefix).toBeUndefined()
-    expect(deepseek().assistantPrefix).toBeUndefined()
-    expect(mistral().assistantPrefix).toBeUndefined()
+    expect(deepseek({ apiKey: 'k' }).assistantPrefix).toBeUndefined()
+    expect(mistral({ apiKey: 'k' }).assistantPrefix).toBeUndefined()
     const beta = deepseek({ baseURL, apiKey: 'k', assistantPrefix: true })
     expect(beta.assistantPrefix).toBe(true)
     const prefixed: ChatRequest = {
@@ -256,10 +304,22 @@ describe('openaiCompatible', () => {
   })
 
   it.each([
-    ['an empty id', { id: '', baseURL: 'http://127.0.0.1:1/v1' }, 'id'],
-    ['an id with a slash', { id: 'a/b', baseURL: 'http://127.0.0.1:1/v1' }, 'id'],
-    ['a base URL that is no URL', { id: 'acme', baseURL: '127.0.0.1:1/v1' }, 'baseURL'],
-    ['a base URL of another scheme', { id: 'acme', baseURL: 'ftp://127.0.0.1/v1' }, 'baseURL'],
+    ['an empty id', { id: '', baseURL: 'http://127.0.0.1:1/v1' }, 'openaiCompatible(options).id'],
+    [
+      'an id with a slash',
+      { id: 'a/b', baseURL: 'http://127.0.0.1:1/v1' },
+      'openaiCompatible(options).id',
+    ],
+    [
+      'a base URL that is no URL',
+      { id: 'acme', baseURL: '127.0.0.1:1/v1' },
+      'openaiCompatible(options).baseURL',
+    ],
+    [
+      'a base URL of another scheme',
+      { id: 'acme', baseURL: 'ftp://127.0.0.1/v1' },
+      'openaiCompatible(options).baseURL',
+    ],
   ])('rejects %s with a config error naming the option', (_what, options, path) => {
     let thrown: unknown
     try {
@@ -269,6 +329,49 @@ describe('openaiCompatible', () => {
     }
     expect(isUnderstudyError(thrown, 'config')).toBe(true)
     expect(thrown).toMatchObject({ path })
+  })
+
+  it('says what a base URL looks like, without showing the one refused', () => {
+    const error = thrownBy(() =>
+      openaiCompatible({ id: 'acme', baseURL: 'user:secret@127.0.0.1:1/v1', apiKey: 'k' }),
+    )
+    expect(error).toMatchObject({
+      message:
+        'openaiCompatible(options).baseURL: expected an http: or https: URL, such as "https://api.groq.com/openai/v1"',
+    })
+  })
+
+  it('refuses an unknown option, naming the one it was probably meant as', () => {
+    const error = thrownBy(() =>
+      openaiCompatible({
+        id: 'acme',
+        baseURL: 'http://127.0.0.1:9/v1',
+        apiKey: 'k',
+        keyrequired: false,
+      } as OpenAICompatibleOptions),
+    )
+    expect(error).toMatchObject({ path: 'openaiCompatible(options).keyrequired' })
+    expect((error as Error).message).toMatch(/did you mean "keyRequired"\?$/)
+  })
+
+  it('takes every option its type documents', () => {
+    const dispatcher = new Agent()
+    onTestFinished(() => dispatcher.close())
+    const every: Required<OpenAICompatibleOptions> = {
+      id: 'acme',
+      baseURL: 'http://127.0.0.1:9/v1',
+      apiKey: 'k',
+      apiKeyEnv: 'ACME_API_KEY',
+      keyPerTarget: false,
+      keyRequired: true,
+      headers: { 'x-team': 'blue' },
+      includeUsage: true,
+      assistantPrefix: true,
+      maxTokensField: 'max_tokens',
+      dispatcher,
+      fetch,
+    }
+    expect(openaiCompatible(every).id).toBe('acme')
   })
 
   it.each([
@@ -405,13 +508,14 @@ describe('presets', () => {
       preset.apiKeyEnv === undefined ? [] : [[preset.id, preset.apiKeyEnv, preset] as const],
     ),
   )(
-    '%s() reads its key from %s when a call needs it, and no other variable',
+    '%s() reads its key from %s when made and again by each call, and no other variable',
     async (_id, _variable, preset) => {
       const fake = await server()
       unsetPresetVariables()
       const variable = preset.apiKeyEnv as string
+      vi.stubEnv(variable, `key-${preset.id}-first`)
       const provider = preset.make({ fetch: redirectTo(fake, []) })
-      // Set after the provider was made: read at call time.
+      // Changed after the provider was made: read again at call time.
       vi.stubEnv(variable, `key-${preset.id}-later`)
       await provider.complete(hi, context())
       expect(fake.requests[0]?.headers.authorization).toBe(`Bearer key-${preset.id}-later`)
@@ -429,6 +533,48 @@ describe('presets', () => {
       }
     },
   )
+
+  it.each(
+    presets.flatMap((preset) =>
+      preset.keyRequired ? [[preset.id, preset.apiKeyEnv as string, preset] as const] : [],
+    ),
+  )(
+    '%s() throws a config error when made with %s unset and no apiKey, naming both',
+    (id, variable, preset) => {
+      unsetPresetVariables()
+      expect(thrownBy(() => preset.make())).toMatchObject({
+        path: `${id}(options).apiKey`,
+        message:
+          `${id}(options).apiKey: no API key: set ${variable} or pass apiKey to ${id}(), ` +
+          'or keyPerTarget: true if every target brings its own apiKey',
+      })
+      expect(preset.make({ keyPerTarget: true }).id).toBe(id)
+    },
+  )
+
+  it('names the preset and its own base URL when refusing an option', () => {
+    unsetPresetVariables()
+    const typo = thrownBy(() =>
+      groq({ baseUrl: 'http://127.0.0.1:9/v1', apiKey: 'k' } as OpenAICompatiblePresetOptions),
+    )
+    expect(typo).toMatchObject({ path: 'groq(options).baseUrl' })
+    expect((typo as Error).message).toMatch(/did you mean "baseURL"\?$/)
+    expect(thrownBy(() => ollama({ baseURL: 'localhost:11434/v1' }))).toMatchObject({
+      message:
+        'ollama(options).baseURL: expected an http: or https: URL, such as "http://127.0.0.1:11434/v1"',
+    })
+  })
+
+  it('keeps its own value for an option given as undefined', async () => {
+    const fake = await server()
+    unsetPresetVariables()
+    const urls: string[] = []
+    // As plain JavaScript passes it (`baseURL: process.env.GROQ_URL`); the type refuses it.
+    const options: unknown = { apiKey: 'k', baseURL: undefined, fetch: redirectTo(fake, urls) }
+    const provider = groq(options as OpenAICompatiblePresetOptions)
+    await provider.complete(hi, context())
+    expect(urls).toEqual(['https://api.groq.com/openai/v1/chat/completions'])
+  })
 
   it.each(presets.flatMap((preset) => (preset.keyRequired ? [] : [[preset.id, preset] as const])))(
     '%s() sends no key when none is set',

@@ -1,11 +1,48 @@
 import type { Provider } from '@understudy/core'
-import { type DefineProviderOptions, defineProvider } from '@understudy/provider-kit'
-import { checkHttpURL, checkProviderId } from './check-provider-options.js'
+import {
+  checkProviderKey,
+  checkProviderOptions,
+  type DefineProviderOptions,
+  defineProvider,
+  httpURLSchema,
+  type KeySource,
+  providerOptionsShape,
+} from '@understudy/provider-kit'
+import * as z from 'zod'
 import { readOpenAIError } from './openai-errors.js'
 import { buildOpenAIRequest, type OpenAIRequestOptions } from './openai-request.js'
 import { parseOpenAIResponse } from './openai-response.js'
 import { createOpenAIStreamParser } from './openai-stream.js'
+import {
+  definedOnly,
+  flagSchema,
+  maxTokensFieldSchema,
+  providerIdSchema,
+} from './option-schemas.js'
 import { readEnvironment } from './read-environment.js'
+
+/**
+ * The options of {@link openaiCompatible}: zod decides,
+ * {@link OpenAICompatibleOptions} documents. A refused base URL is shown
+ * `example`: the server the factory is for.
+ */
+function compatibleShape(example: string) {
+  return {
+    ...providerOptionsShape,
+    id: providerIdSchema,
+    baseURL: httpURLSchema(example),
+    apiKeyEnv: z
+      .string({ message: 'expected the name of an environment variable' })
+      .min(1, { message: 'expected the name of an environment variable' })
+      .optional(),
+    keyRequired: flagSchema.optional(),
+    includeUsage: flagSchema.optional(),
+    assistantPrefix: flagSchema.optional(),
+    maxTokensField: maxTokensFieldSchema.optional(),
+  }
+}
+
+const compatibleOptionsSchema = z.strictObject(compatibleShape('https://api.groq.com/openai/v1'))
 
 /** Options of {@link openaiCompatible}: one OpenAI-compatible server as a provider. */
 export interface OpenAICompatibleOptions {
@@ -21,17 +58,28 @@ export interface OpenAICompatibleOptions {
   readonly baseURL: string
   /**
    * The API key, sent as `Authorization: Bearer …` to `baseURL` only
-   * (DESIGN.md rule 2). @default the variable named by `apiKeyEnv`, read
-   * when a call needs it, so a key set after the provider was made is used
+   * (DESIGN.md rule 2). Not empty. @default the variable named by
+   * `apiKeyEnv`: the factory throws a `ConfigError` when neither gives a key
+   * (unless `keyRequired: false` or `keyPerTarget`), and each call reads the
+   * variable again, so a rotated key is used and one unset later fails that
+   * call with kind `auth`
    */
   readonly apiKey?: string
   /** The environment variable holding the key when `apiKey` is not given: `"GROQ_API_KEY"`. */
   readonly apiKeyEnv?: string
   /**
+   * Every target of this provider brings its own `apiKey`: the factory then
+   * does not throw when neither `apiKey` nor `apiKeyEnv` gives one. A target
+   * without a key of its own then fails with kind `auth`, saying how to give
+   * one. @default false
+   */
+  readonly keyPerTarget?: boolean
+  /**
    * Whether a call must carry a key. `false` for servers that take none
    * (Ollama, LM Studio) or only sometimes (vLLM started with `--api-key`): a
    * call with no key is then sent without an `Authorization` header instead
-   * of failing with kind `auth`. A key that is there is still sent.
+   * of failing with kind `auth`, and the factory never asks for one. A key
+   * that is there is still sent.
    * @default true
    */
   readonly keyRequired?: boolean
@@ -77,12 +125,15 @@ export type OpenAICompatiblePresetOptions = Partial<OpenAICompatibleOptions>
  * its own id: targets `"<id>/<model>"`, requests to
  * `<baseURL>/chat/completions`.
  *
- * Never throws for a missing key: the key (`apiKey`, else
- * `process.env[apiKeyEnv]`) is read when a call needs it; its absence fails
- * that call with kind `auth` (so the chain falls back) unless `keyRequired`
- * is `false`, when the call goes without one. The configured key goes only
- * to the configured `baseURL`; a target with its own `baseURL` and no
- * `apiKey` is sent no key (DESIGN.md rule 2).
+ * Checks its options when called, before any I/O (see `@throws`). The key
+ * (`apiKey`, else `process.env[apiKeyEnv]`) must be there when the provider
+ * is made — unless `keyRequired: false` (a server that takes none) or
+ * `keyPerTarget: true` (every target brings its own) — and the variable is
+ * read again by each call that needs it; a key missing then fails that call
+ * with kind `auth` (so the chain falls back), or, with `keyRequired:
+ * false`, the call goes without one. The configured key goes only to the
+ * configured `baseURL`; a target with its own `baseURL` and no `apiKey` is
+ * sent no key (DESIGN.md rule 2).
  *
  * Attempts reject with the kinds of `openai()`: `rate_limit`, `quota`,
  * `auth`, `not_found`, `context_window` (also from the message forms of
@@ -90,8 +141,12 @@ export type OpenAICompatiblePresetOptions = Partial<OpenAICompatibleOptions>
  * `overloaded`, `network`, `timeout`, `aborted`, `incomplete`; an error frame
  * inside a 200 stream is classified like the HTTP error it names.
  *
- * @throws ConfigError when `id` is empty or holds a `/`, or `baseURL` is not
- * an `http:` / `https:` URL.
+ * @throws ConfigError for an unknown option (naming the option meant: `did
+ * you mean "baseURL"?`) or a value of the wrong type, when `id` is empty or
+ * holds a `/`, `baseURL` is not an absolute `http:` / `https:` URL, or no key
+ * can be found ("set GROQ_API_KEY or pass apiKey to groq()"; "pass apiKey
+ * to openaiCompatible()" when no `apiKeyEnv` is named) while a key is
+ * required and `keyPerTarget` is not set.
  *
  * @example
  * const local = openaiCompatible({ id: 'local', baseURL: 'http://127.0.0.1:8080/v1', keyRequired: false })
@@ -99,11 +154,33 @@ export type OpenAICompatiblePresetOptions = Partial<OpenAICompatibleOptions>
  * await client.complete({ model: 'local/qwen3-8b', messages: [{ role: 'user', content: 'hi' }] })
  */
 export function openaiCompatible(options: OpenAICompatibleOptions): Provider {
+  // Once per provider, never per call: parsed options are a fresh copy, so
+  // the caller's object may change later and this provider does not.
+  const checked = checkProviderOptions(
+    compatibleOptionsSchema,
+    options,
+    'openaiCompatible(options)',
+  )
+  return compatibleProvider(checked, 'openaiCompatible()')
+}
+
+/** The options of {@link openaiCompatible} once checked: what {@link compatibleProvider} builds from. */
+type CheckedOptions = z.output<typeof compatibleOptionsSchema>
+
+/**
+ * The provider of checked options; `factory` is the function users called
+ * (`'groq()'`), named in the missing-key messages.
+ */
+function compatibleProvider(options: CheckedOptions, factory: string): Provider {
   const { id, baseURL, apiKeyEnv } = options
-  checkProviderId(id, 'id')
-  checkHttpURL(baseURL, 'baseURL', 'https://api.groq.com/openai/v1')
   const configuredKey = options.apiKey
   const keyRequired = options.keyRequired ?? true
+  const keySource: KeySource = { factory, env: apiKeyEnv }
+  const readKey = (): string | undefined =>
+    configuredKey ?? (apiKeyEnv === undefined ? undefined : readEnvironment(apiKeyEnv))
+  if (keyRequired) {
+    checkProviderKey({ ...keySource, key: readKey(), keyPerTarget: options.keyPerTarget })
+  }
   const requestOptions = {
     includeUsage: options.includeUsage ?? true,
     providerId: id,
@@ -117,14 +194,11 @@ export function openaiCompatible(options: OpenAICompatibleOptions): Provider {
     {
       id,
       baseURL,
-      apiKey: () => {
-        const key =
-          configuredKey ?? (apiKeyEnv === undefined ? undefined : readEnvironment(apiKeyEnv))
-        return key === '' ? undefined : key
-      },
+      // Read per call, as before the factory checked it: a rotated key is used.
+      apiKey: readKey,
       keyRequired,
+      keySource,
       authHeaders: (apiKey) => ({ authorization: `Bearer ${apiKey}` }),
-      // A copy: the caller's object may change later; this provider must not.
       headers: Object.freeze({ ...options.headers }),
       buildRequest: (request, { stream }) =>
         buildOpenAIRequest(request, stream ? streamOptions : completeOptions),
@@ -148,8 +222,29 @@ type Preset = Pick<
   'id' | 'baseURL' | 'apiKeyEnv' | 'keyRequired' | 'includeUsage' | 'assistantPrefix'
 >
 
+/** The options schema of each preset, made by its first call: zod compiles a parser per schema, about a millisecond. */
+const presetSchemas = new Map<Preset, PresetSchema>()
+
+/** What a preset's options are checked with: every option of {@link openaiCompatible}, none required. */
+type PresetSchema = ReturnType<typeof presetSchemaOf>
+
+function presetSchemaOf(baseURL: string) {
+  return z.strictObject(compatibleShape(baseURL)).partial()
+}
+
+/**
+ * The provider of a preset with the caller's options over it, checked as
+ * `groq(options)`: messages name the preset (its id is its function's
+ * name), and a refused base URL is shown the preset's own as the example.
+ */
 function fromPreset(preset: Preset, options: OpenAICompatiblePresetOptions): Provider {
-  return openaiCompatible({ ...preset, ...options })
+  let schema = presetSchemas.get(preset)
+  if (schema === undefined) {
+    schema = presetSchemaOf(preset.baseURL)
+    presetSchemas.set(preset, schema)
+  }
+  const checked = checkProviderOptions(schema, options, `${preset.id}(options)`)
+  return compatibleProvider({ ...preset, ...definedOnly(checked) }, `${preset.id}()`)
 }
 
 const groqPreset: Preset = {

@@ -6,10 +6,12 @@ import {
 } from '@understudy/core'
 import { fixtureReply, startFakeOpenAI } from '@understudy/testkit'
 import { providerConformanceSuite } from '@understudy/testkit/vitest'
+import type { FetchFunction } from '@understudy/provider-kit'
+import { Agent } from 'undici'
 import { describe, expect, it, onTestFinished, vi } from 'vitest'
-import { openai } from './openai-provider.js'
+import { type OpenAIProviderOptions, openai } from './openai-provider.js'
 
-import { context, server } from './test-support/harness.js'
+import { context, env, server } from './test-support/harness.js'
 
 const fixtures = new URL('../../../fixtures/', import.meta.url)
 const hi: ChatRequest = { model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] }
@@ -18,6 +20,17 @@ async function collect(events: AsyncIterable<ProviderStreamEvent>): Promise<Prov
   const all: ProviderStreamEvent[] = []
   for await (const event of events) all.push(event)
   return all
+}
+
+/** The config error `make` throws, checked to be one. */
+function thrownBy(make: () => unknown): unknown {
+  try {
+    make()
+  } catch (error) {
+    expect(isUnderstudyError(error, 'config')).toBe(true)
+    return error
+  }
+  throw new Error('expected a throw')
 }
 
 async function rejection(promise: Promise<unknown>): Promise<unknown> {
@@ -83,19 +96,131 @@ describe('openai', () => {
     })
   })
 
-  it('reads OPENAI_API_KEY when a call needs it, not when the provider is made', async () => {
+  it('reads OPENAI_API_KEY when made, and again by each call', async () => {
     const fake = await server()
-    vi.stubEnv('OPENAI_API_KEY', '')
-    onTestFinished(() => {
-      vi.unstubAllEnvs()
-    })
+    env({ OPENAI_API_KEY: 'sk-env-1' })
     const provider = openai({ baseURL: `${fake.url}/v1` })
-    const missing = await rejection(provider.complete(hi, context()))
-    expect(isUnderstudyError(missing, 'auth')).toBe(true)
-    expect(fake.requests).toHaveLength(0)
+    await provider.complete(hi, context())
+    expect(fake.requests[0]?.headers.authorization).toBe('Bearer sk-env-1')
+    // A rotated key is used by the next call.
     vi.stubEnv('OPENAI_API_KEY', 'sk-env-2')
     await provider.complete(hi, context())
-    expect(fake.requests[0]?.headers.authorization).toBe('Bearer sk-env-2')
+    expect(fake.requests[1]?.headers.authorization).toBe('Bearer sk-env-2')
+    // A key unset after the provider was made fails that call, saying how to fix it.
+    vi.stubEnv('OPENAI_API_KEY', '')
+    const missing = await rejection(provider.complete(hi, context()))
+    expect(isUnderstudyError(missing, 'auth')).toBe(true)
+    expect(missing).toMatchObject({
+      message:
+        'openai/gpt-4o: no API key: set OPENAI_API_KEY or pass apiKey to openai(), ' +
+        'or give the target its own apiKey',
+    })
+    expect(fake.requests).toHaveLength(2)
+  })
+
+  it('throws a config error when made with no key to be found, saying how to give one', () => {
+    env({ OPENAI_API_KEY: '' })
+    const error = thrownBy(() => openai())
+    expect(error).toMatchObject({
+      path: 'openai(options).apiKey',
+      message:
+        'openai(options).apiKey: no API key: set OPENAI_API_KEY or pass apiKey to openai(), ' +
+        'or keyPerTarget: true if every target brings its own apiKey',
+    })
+  })
+
+  it('needs no key when made with keyPerTarget, and sends each target its own', async () => {
+    const fake = await server()
+    env({ OPENAI_API_KEY: '' })
+    const provider = openai({ baseURL: `${fake.url}/v1`, keyPerTarget: true })
+    await provider.complete(hi, context({ apiKey: 'sk-target' }))
+    expect(fake.requests[0]?.headers.authorization).toBe('Bearer sk-target')
+    const missing = await rejection(provider.complete(hi, context()))
+    expect(isUnderstudyError(missing, 'auth')).toBe(true)
+    expect(missing).toMatchObject({
+      message: expect.stringContaining('set OPENAI_API_KEY or pass apiKey to openai()'),
+    })
+    expect(fake.requests).toHaveLength(1)
+  })
+
+  it('refuses a misspelled baseURL instead of sending the OPENAI_API_KEY key to api.openai.com', async () => {
+    const fake = await server()
+    env({ OPENAI_API_KEY: 'sk-env-secret' })
+    const urls: string[] = []
+    const authorizations: (string | null)[] = []
+    // Records where each request would go, and answers from the fake server instead.
+    const recording: FetchFunction = (url, init) => {
+      urls.push(url)
+      authorizations.push(new Headers(init.headers).get('authorization'))
+      return fetch(`${fake.url}/v1/chat/completions`, init)
+    }
+    // As plain JavaScript passes it: the type would refuse `baseUrl`.
+    const options: unknown = { baseUrl: `${fake.url}/v1`, fetch: recording }
+    let thrown: unknown
+    try {
+      const provider = openai(options as OpenAIProviderOptions)
+      await provider.complete(hi, context())
+    } catch (error) {
+      thrown = error
+    }
+    expect(urls).toEqual([])
+    expect(authorizations).toEqual([])
+    expect(isUnderstudyError(thrown, 'config')).toBe(true)
+    expect(thrown).toMatchObject({ path: 'openai(options).baseUrl' })
+    expect((thrown as Error).message).toMatch(
+      /; received unknown option "baseUrl"; did you mean "baseURL"\?$/,
+    )
+  })
+
+  it('refuses a misspelled apiKey, naming the option meant and not the key', () => {
+    env({ OPENAI_API_KEY: '' })
+    const error = thrownBy(() => openai({ apikey: 'sk-typo-secret' } as OpenAIProviderOptions))
+    expect(error).toMatchObject({ path: 'openai(options).apikey' })
+    expect((error as Error).message).toMatch(/did you mean "apiKey"\?$/)
+    expect((error as Error).message).not.toContain('sk-typo-secret')
+  })
+
+  it('refuses a key passed in place of the options, without showing it', () => {
+    const error = thrownBy(() => openai('sk-positional-secret' as OpenAIProviderOptions))
+    expect(error).toMatchObject({
+      path: 'openai(options)',
+      message: 'openai(options): expected an options object',
+    })
+  })
+
+  it('refuses a base URL without a scheme when made, before any request', () => {
+    const error = thrownBy(() => openai({ apiKey: 'sk-test-1', baseURL: 'localhost:8080/v1' }))
+    expect(error).toMatchObject({
+      path: 'openai(options).baseURL',
+      message:
+        'openai(options).baseURL: expected an http: or https: URL, such as "https://api.openai.com/v1"',
+    })
+  })
+
+  it('refuses an OPENAI_BASE_URL that is not an http: or https: URL, naming the variable', () => {
+    env({ OPENAI_BASE_URL: 'localhost:8080/v1' })
+    const error = thrownBy(() => openai({ apiKey: 'sk-test-1' }))
+    expect(error).toMatchObject({
+      path: 'OPENAI_BASE_URL',
+      message:
+        'OPENAI_BASE_URL: expected an http: or https: URL, such as "https://api.openai.com/v1"',
+    })
+  })
+
+  it('takes every option its type documents', () => {
+    const dispatcher = new Agent()
+    onTestFinished(() => dispatcher.close())
+    const every: Required<OpenAIProviderOptions> = {
+      apiKey: 'sk-test-1',
+      keyPerTarget: false,
+      baseURL: 'http://127.0.0.1:9/v1',
+      organization: 'org-1',
+      project: 'proj-1',
+      headers: { 'x-team': 'blue' },
+      dispatcher,
+      fetch,
+    }
+    expect(openai(every).id).toBe('openai')
   })
 
   it('takes its base URL from OPENAI_BASE_URL', async () => {
