@@ -90,4 +90,26 @@ describe('isSecretHeader', () => {
       expect(isSecretHeader([...before, 'ratelimit', 'tokens', ...after].join('-'))).toBe(false)
     },
   )
+
+  test.prop([
+    fc
+      .array(
+        fc.oneof(
+          fc.constantFrom('-', '_', '.', ' '),
+          fc.constantFrom('tokens', 'token', 'key', 'auth', 'x', 'api', 'session', 'id', 'cookies'),
+          fc.stringMatching(/^[a-z0-9]{1,4}$/),
+        ),
+        { maxLength: 6 },
+      )
+      .map((parts) => parts.join('')),
+  ])(
+    'marks a name exactly when one of its words (not `tokens`) holds a credential mark',
+    (name) => {
+      const words = name.split(/[^a-z0-9]+/)
+      const expected = words.some(
+        (word) => word !== 'tokens' && /auth|key|token|secret|cookie|signature|session/.test(word),
+      )
+      expect(isSecretHeader(name)).toBe(expected)
+    },
+  )
 })
