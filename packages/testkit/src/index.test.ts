@@ -5,8 +5,9 @@ import * as api from './index.js'
 /**
  * Everything `@understudy/testkit` publishes from its main entry: the mock
  * provider and its script types, the three fake servers and their replies,
- * the fake clock, and the suites' runner-agnostic forms. The generic fake
- * server and its dialects stay inside: their shape follows the fakes' needs.
+ * the fake clock, the suites' runner-agnostic forms and the time scale their
+ * real-time limits read. The generic fake server and its dialects stay
+ * inside: their shape follows the fakes' needs.
  */
 const publicAPI = [
   'ConformanceFailure',
@@ -26,6 +27,7 @@ const publicAPI = [
   'startFakeGemini',
   'startFakeOpenAI',
   'streamFallbackChecks',
+  'testTimeScale',
   'type AnswerReply',
   'type ConformanceCheck',
   'type ConformanceSetup',
