@@ -361,7 +361,7 @@ export function streamFallbackChecks(setup: StreamFallbackSetup): readonly Strea
     ...beforeCommit.map(([what, reply, kind, options]) => ({
       name: `falls back unseen on ${what}: the caller gets the fallback's text and one start`,
       run: inWorld(reply, async (world) => {
-        const reading = readAll(world.stream(options))
+        const reading = started(readAll(world.stream(options)))
         const timeout = options.firstTokenTimeoutMs
         if (timeout !== undefined) {
           // The primary's first-token timer fires now, and only it: the
@@ -463,7 +463,7 @@ export function streamFallbackChecks(setup: StreamFallbackSetup): readonly Strea
       run: inWorld({ fault: 'hang' }, async (world) => {
         const controller = new AbortController()
         const stream = world.stream({ signal: controller.signal })
-        const reading = readAll(stream)
+        const reading = started(readAll(stream))
         await waitFor(() => world.server.requests.length === 1, 'the primary request to arrive')
         controller.abort()
         const read = await reading
@@ -511,7 +511,7 @@ export function streamFallbackChecks(setup: StreamFallbackSetup): readonly Strea
       name: `hedges after hedgeAfterMs past a primary with ${what}: the fallback's text only, the loser's connection closed, its attempt 'hedged'`,
       run: inWorld(reply, async (world) => {
         const what2 = `a hedge past ${what}`
-        const reading = readAll(world.stream({ hedgeAfterMs }))
+        const reading = started(readAll(world.stream({ hedgeAfterMs })))
         await primaryWaiting(world)
         await world.clock.advance(hedgeAfterMs)
         const read = await reading
@@ -546,7 +546,7 @@ export function streamFallbackChecks(setup: StreamFallbackSetup): readonly Strea
         },
         async (world) => {
           const what = 'a hedge won by the primary'
-          const reading = readAll(world.stream({ hedgeAfterMs }))
+          const reading = started(readAll(world.stream({ hedgeAfterMs })))
           await waitFor(() => world.server.requests.length === 1, 'the primary request to arrive')
           await world.clock.advance(hedgeAfterMs)
           const read = await reading
@@ -660,6 +660,16 @@ export function streamFallbackChecks(setup: StreamFallbackSetup): readonly Strea
       )
     }
     return read
+  }
+
+  /**
+   * `reading`, marked handled: a check that fails while waiting for the
+   * server, before it awaits the read, must not leave the read's own failure
+   * unhandled. Awaiting it still throws.
+   */
+  function started(reading: Promise<Read>): Promise<Read> {
+    reading.catch(() => undefined)
+    return reading
   }
 
   /** Polls `condition` every few ms for up to `2 × limitMs`. */
