@@ -28,3 +28,42 @@ export const workspaceAlias: { find: RegExp; replacement: string }[] = Object.en
   find: new RegExp(`^${specifier.replaceAll('/', '\\/')}$`),
   replacement,
 }))
+
+/**
+ * `UNDERSTUDY_TEST_TIME_SCALE` (default 1): how much longer than usual a
+ * real-time limit may be on this machine. The testkit reads it for its suites
+ * (`testTimeScale()`); the configs read it here, for Vitest's own timeouts.
+ */
+const timeScaleText = process.env.UNDERSTUDY_TEST_TIME_SCALE?.trim() || '1'
+const timeScale = Number(timeScaleText)
+if (!(Number.isFinite(timeScale) && timeScale > 0)) {
+  throw new Error(
+    `UNDERSTUDY_TEST_TIME_SCALE: expected a positive number, received ${JSON.stringify(timeScaleText)}`,
+  )
+}
+
+/**
+ * What every project runs with.
+ *
+ * - `isolate: false`: a worker imports a module once for all the test files
+ *   it runs, instead of once per file. Importing (zod, fast-check, undici,
+ *   the packages' sources) was more than half of the suite's time; no test
+ *   leaves global state behind (stubbed env and globals are restored below,
+ *   listeners removed by the test that adds them).
+ * - Timeouts: a test that hangs fails after 30 s rather than Vitest's 5 s,
+ *   which a fast-check property or a socket test can pass on a loaded
+ *   machine; scaled like every real-time limit of the tests.
+ */
+export const sharedTest: {
+  readonly isolate: boolean
+  readonly unstubEnvs: boolean
+  readonly unstubGlobals: boolean
+  readonly testTimeout: number
+  readonly hookTimeout: number
+} = {
+  isolate: false,
+  unstubEnvs: true,
+  unstubGlobals: true,
+  testTimeout: 30_000 * timeScale,
+  hookTimeout: 30_000 * timeScale,
+}

@@ -1,7 +1,7 @@
 import { defineProject } from 'vitest/config'
-import { workspaceAlias } from '../../vitest.shared.ts'
+import { sharedTest, workspaceAlias } from '../../vitest.shared.ts'
 
 export default defineProject({
   resolve: { alias: workspaceAlias },
-  test: { name: 'demo' },
+  test: { ...sharedTest, name: 'demo' },
 })

@@ -1,15 +1,11 @@
 import { defineProject } from 'vitest/config'
-import { workspaceAlias } from '../../vitest.shared.ts'
+import { sharedTest, workspaceAlias } from '../../vitest.shared.ts'
 
 export default defineProject({
   resolve: { alias: workspaceAlias },
   test: {
+    ...sharedTest,
     name: 'core',
     include: ['src/**/*.test.ts'],
-    typecheck: {
-      enabled: true,
-      include: ['src/**/*.test-d.ts'],
-      tsconfig: './tsconfig.json',
-    },
   },
 })

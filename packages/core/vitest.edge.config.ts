@@ -1,5 +1,5 @@
 import { defineProject } from 'vitest/config'
-import { workspaceAlias } from '../../vitest.shared.ts'
+import { sharedTest, workspaceAlias } from '../../vitest.shared.ts'
 
 /**
  * Core's tests again in the edge runtime (a V8 isolate with web APIs and no
@@ -9,6 +9,7 @@ import { workspaceAlias } from '../../vitest.shared.ts'
 export default defineProject({
   resolve: { alias: workspaceAlias },
   test: {
+    ...sharedTest,
     name: 'core (edge)',
     environment: 'edge-runtime',
     include: ['src/**/*.test.ts'],

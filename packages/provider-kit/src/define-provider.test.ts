@@ -18,6 +18,7 @@ import { Agent, buildConnector } from 'undici'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { type DefineProviderOptions, defineProvider } from './define-provider.js'
 import type { ProviderSpec, SseMessage, StreamParser } from './provider-spec.js'
+import { waitFor } from './test-support/wait-for.js'
 
 type Json = Record<string, unknown>
 const isRecord = (value: unknown): value is Json =>
@@ -663,15 +664,6 @@ async function startEndlessSse(): Promise<{
   )
   const { port } = server.address() as AddressInfo
   return { url: `http://127.0.0.1:${port}`, limit, written: () => written, closed }
-}
-
-/** Polls `condition` every few ms for up to 2 s. */
-async function waitFor(condition: () => boolean): Promise<void> {
-  for (let i = 0; i < 400; i++) {
-    if (condition()) return
-    await new Promise((resolve) => setTimeout(resolve, 5))
-  }
-  throw new Error('timed out waiting')
 }
 
 /** A context as the client makes one: the abort heard through `onAbort`; reading `signal` fails the test. */

@@ -3,6 +3,7 @@ import type { FakeServer } from '@understudy/testkit'
 import { describe, expect, it } from 'vitest'
 import { type BodyFlow, flowBody, type HttpResponse, sendRequest } from './send-request.js'
 import { chatRequest, startFake } from './test-support/send-setup.js'
+import { waitFor } from './test-support/wait-for.js'
 
 const encoder = new TextEncoder()
 const decoder = new TextDecoder()
@@ -119,10 +120,12 @@ describe('flowBody over the fetch transport', () => {
     const server = await startFake({ respond: { chunks: ['one', 'two', 'three'] } })
     const response = await streamOverFetch(server)
     const { heard, state } = listen(response, 1)
-    for (let i = 0; i < 50 && !state.ended; i++) {
-      await settle()
+    // Bounded by time, not by event-loop turns: how many turns a socket's
+    // data takes to arrive depends on what else the process is doing.
+    await waitFor(() => {
       state.flow?.resume()
-    }
+      return state.ended
+    })
     expect(state.ended).toBe(true)
     const text = heard.join('')
     expect(text.indexOf('one')).toBeLessThan(text.indexOf('two'))
@@ -134,7 +137,7 @@ describe('flowBody over the fetch transport', () => {
     const server = await startFake({ respond: { fault: 'drop-mid-stream', afterEvents: 2 } })
     const response = await streamOverFetch(server)
     const { state } = listen(response)
-    for (let i = 0; i < 50 && state.error === undefined && !state.ended; i++) await settle()
+    await waitFor(() => state.error !== undefined || state.ended)
     expect(state.ended).toBe(false)
     expect(isUnderstudyError(state.error) && state.error.kind).toBe('network')
   })

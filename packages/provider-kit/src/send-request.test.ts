@@ -11,6 +11,7 @@ import {
   secretQuery,
   startFake as start,
 } from './test-support/send-setup.js'
+import { waitFor } from './test-support/wait-for.js'
 
 function expectNoSecrets(error: UnderstudyError): void {
   const shown = `${error.message}\n${JSON.stringify(error)}`
@@ -279,12 +280,3 @@ describe('sendRequest over a given fetch', () => {
 })
 
 const defaultConnector = buildConnector({})
-
-/** Polls `condition` every few ms for up to 2 s. */
-async function waitFor(condition: () => boolean): Promise<void> {
-  for (let i = 0; i < 400; i++) {
-    if (condition()) return
-    await new Promise((resolve) => setTimeout(resolve, 5))
-  }
-  throw new Error('timed out waiting')
-}

@@ -20,6 +20,7 @@ import {
   secretQuery,
   startFake,
 } from './test-support/send-setup.js'
+import { waitFor } from './test-support/wait-for.js'
 
 const secretPassword = 'url-password-9d2e'
 
@@ -37,15 +38,6 @@ const utf8 = new TextDecoder()
 /** One turn of the event loop: what undici or a dispatcher scheduled has had its chance to run. */
 function turn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve))
-}
-
-/** Polls `condition` every 5 ms for up to `limitMs`. */
-async function waitFor(condition: () => boolean, limitMs = 2_000): Promise<void> {
-  for (let i = 0; i < limitMs / 5; i++) {
-    if (condition()) return
-    await new Promise((resolve) => setTimeout(resolve, 5))
-  }
-  throw new Error('timed out waiting')
 }
 
 /** Uncaught exceptions and unhandled rejections while the test runs. */
@@ -763,7 +755,7 @@ describe('a body cancelled while a read waits, over either transport', () => {
       await turn()
       await response.cancel()
       expect((await server.settled(0)).closedEarly).toBe(true)
-      await waitFor(() => settled.outcome !== undefined, 500)
+      await waitFor(() => settled.outcome !== undefined)
       expect(settled.outcome).toBe('rejected')
       expect(isUnderstudyError(settled.failure) && settled.failure.kind).toBe('aborted')
     },

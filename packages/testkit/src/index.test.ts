@@ -6,9 +6,10 @@ import * as api from './index.js'
  * Everything `@understudy/testkit` publishes from its main entry: the mock
  * provider and its script types, the three fake servers and their replies,
  * the generic fake server and the `Dialect` a vendor with its own wire format
- * writes for it, the fake clock, and the suites' runner-agnostic forms. The
- * built-in dialects (`openaiDialect`, …) and `formatSseEvent` stay inside:
- * `startFakeOpenAI()` and its siblings are how they are used.
+ * writes for it, the fake clock, the suites' runner-agnostic forms and the
+ * time scale their real-time limits read. The built-in dialects
+ * (`openaiDialect`, …) and `formatSseEvent` stay inside: `startFakeOpenAI()`
+ * and its siblings are how they are used.
  */
 const publicAPI = [
   'ConformanceFailure',
@@ -29,6 +30,7 @@ const publicAPI = [
   'startFakeOpenAI',
   'startFakeServer',
   'streamFallbackChecks',
+  'testTimeScale',
   'type AnswerReply',
   'type ConformanceCheck',
   'type ConformanceSetup',

@@ -58,4 +58,5 @@ export type {
 export { fakeClock } from './fake-clock.js'
 export type { FakeClock, Settled, SettleOptions } from './fake-clock.js'
 export { fixtureReply } from './fixture-reply.js'
+export { testTimeScale } from './time-scale.js'
 export type { FixtureReplyOptions } from './fixture-reply.js'

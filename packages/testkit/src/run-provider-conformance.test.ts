@@ -5,7 +5,7 @@ import {
   type ProviderStreamEvent,
   UnderstudyError,
 } from '@understudy/core'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, onTestFinished, vi } from 'vitest'
 import {
   ConformanceFailure,
   type ConformanceSetup,
@@ -183,8 +183,21 @@ describe('providerConformanceChecks', () => {
     const deaf: typeof fetch = (input, init) => fetch(input, { ...init, signal: null })
     expect(await failuresOf(setupOf({ fetch: deaf }))).toEqual({
       'cancels the request in flight on abort and rejects promptly with kind aborted':
-        'the aborted call was still pending 1 s after the abort',
+        'the aborted call was still pending 2 s after the abort',
     })
+  })
+
+  it('scales how long each check may wait by timeScale, or by UNDERSTUDY_TEST_TIME_SCALE', () => {
+    expect(providerConformanceChecks(setupOf())[0]?.timeoutMs).toBe(10_000)
+    expect(providerConformanceChecks({ ...setupOf(), timeScale: 3 })[0]?.timeoutMs).toBe(30_000)
+    vi.stubEnv('UNDERSTUDY_TEST_TIME_SCALE', '2.5')
+    onTestFinished(() => {
+      vi.unstubAllEnvs()
+    })
+    expect(providerConformanceChecks(setupOf())[0]?.timeoutMs).toBe(25_000)
+    expect(() => providerConformanceChecks({ ...setupOf(), timeScale: -1 })).toThrow(
+      expect.objectContaining({ kind: 'config', path: 'timeScale' }),
+    )
   })
 
   it('fails a provider that writes its request', async () => {

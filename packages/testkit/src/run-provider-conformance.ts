@@ -9,6 +9,7 @@ import {
 import type { FakeServer, FakeServerOptions } from './fake-server.js'
 import type { Reply } from './reply.js'
 import { deepFreeze } from './deep-freeze.js'
+import { suiteTimeScale } from './time-scale.js'
 
 /** How to put a provider in front of a fake server of its dialect: what every provider suite takes. */
 export interface ServerSetup {
@@ -28,12 +29,22 @@ export interface ConformanceSetup extends ServerSetup {
   readonly statusKinds?: Readonly<Record<number, ErrorKind>>
   /** Whether to check the streaming contract. @default true */
   readonly streams?: boolean
+  /**
+   * Multiplies the real time a check waits for what must happen over the
+   * socket before it fails (2 s for a request to arrive, a connection to
+   * close, content to come or an aborted call to reject): raise it on a
+   * slow or busy machine. A positive number.
+   * @default the number in the `UNDERSTUDY_TEST_TIME_SCALE` environment variable, or 1
+   */
+  readonly timeScale?: number
 }
 
 /** One check of the suite: a name that states the behaviour, and a run that throws when it does not hold. */
 export interface ConformanceCheck {
   readonly name: string
   readonly run: () => Promise<void>
+  /** The longest the check can take, failing included, in ms: a timeout for the test that runs it. */
+  readonly timeoutMs: number
 }
 
 /** A check found the provider wanting. */
@@ -62,6 +73,11 @@ const apiKey = 'conformance-key-5f1c9a0e'
  * Every check starts its own fake server and closes it.
  */
 export function providerConformanceChecks(setup: ConformanceSetup): readonly ConformanceCheck[] {
+  /** How long a check waits for what must happen before it fails. */
+  const patienceMs = 2_000 * suiteTimeScale(setup.timeScale)
+  const seconds = `${Number((patienceMs / 1_000).toFixed(1))} s`
+  // At most three waits follow one another in a check; the rest is headroom.
+  const timeoutMs = 5 * patienceMs
   const model = setup.model ?? 'conformance-model'
   const request: ChatRequest = { model, messages: [{ role: 'user', content: 'Say hi.' }] }
   const kinds = { ...defaultStatusKinds, ...setup.statusKinds }
@@ -116,7 +132,7 @@ export function providerConformanceChecks(setup: ConformanceSetup): readonly Con
     }
   }
 
-  const checks: ConformanceCheck[] = [
+  const checks: Omit<ConformanceCheck, 'timeoutMs'>[] = [
     {
       name: 'answers a scripted reply with its text, in one HTTP request carrying the key',
       run: () =>
@@ -196,17 +212,20 @@ export function providerConformanceChecks(setup: ConformanceSetup): readonly Con
         withServer([{ fault: 'hang' }], async (server, provider) => {
           const controller = new AbortController()
           const pending = provider.complete(request, context(controller.signal))
-          await waitFor(() => server.requests.length === 1, 'the request to arrive')
+          await waitFor(() => server.requests.length === 1, 'the request to arrive', patienceMs)
           controller.abort()
           // Bounded: a provider that never hands the signal to its request would hang here.
           const outcome = await within(
             failure(pending, 'an aborted call').then((error) => ({ error })),
-            1000,
+            patienceMs,
           )
-          if (outcome === undefined)
-            throw new ConformanceFailure('the aborted call was still pending 1 s after the abort')
+          if (outcome === undefined) {
+            throw new ConformanceFailure(
+              `the aborted call was still pending ${seconds} after the abort`,
+            )
+          }
           expectKind(outcome.error, 'aborted', 'an aborted call')
-          const record = await within(server.settled(0), 2000)
+          const record = await within(server.settled(0), patienceMs)
           if (record === undefined || !record.closedEarly) {
             throw new ConformanceFailure(
               'the server never saw its connection closed after the abort',
@@ -266,7 +285,8 @@ export function providerConformanceChecks(setup: ConformanceSetup): readonly Con
     },
   ]
 
-  if (setup.streams === false) return checks
+  const timed = (): readonly ConformanceCheck[] => checks.map((check) => ({ ...check, timeoutMs }))
+  if (setup.streams === false) return timed()
 
   const collect = async (
     events: AsyncIterable<ProviderStreamEvent>,
@@ -346,14 +366,14 @@ export function providerConformanceChecks(setup: ConformanceSetup): readonly Con
           })()
           const sawContent = await within(
             consumed.catch(() => false),
-            2000,
+            patienceMs,
           )
           if (sawContent !== true) {
             controller.abort()
             await consumed.catch(() => undefined)
             throw new ConformanceFailure('no content arrived from a stream that sent four events')
           }
-          const record = await within(server.settled(0), 2000)
+          const record = await within(server.settled(0), patienceMs)
           if (record === undefined || !record.closedEarly) {
             throw new ConformanceFailure(
               'the server never saw its connection closed after the consumer left',
@@ -362,16 +382,16 @@ export function providerConformanceChecks(setup: ConformanceSetup): readonly Con
         }),
     },
   )
-  return checks
+  return timed()
 }
 
-/** Polls `condition` every few ms for up to 2 s. */
-async function waitFor(condition: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 400; i++) {
-    if (condition()) return
+/** Polls `condition` every few ms for up to `ms`. */
+async function waitFor(condition: () => boolean, what: string, ms: number): Promise<void> {
+  const until = Date.now() + ms
+  while (!condition()) {
+    if (Date.now() > until) throw new ConformanceFailure(`timed out waiting for ${what}`)
     await new Promise((resolve) => setTimeout(resolve, 5))
   }
-  throw new ConformanceFailure(`timed out waiting for ${what}`)
 }
 
 /** `promise`, or `undefined` if it takes longer than `ms`; the timer is cleared either way. */

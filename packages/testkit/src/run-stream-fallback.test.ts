@@ -1,6 +1,6 @@
 import { makingUpFinish } from './test-support/broken-providers.js'
 import { isUnderstudyError, type Provider, type ProviderStreamEvent } from '@understudy/core'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, onTestFinished, vi } from 'vitest'
 import {
   StreamFallbackFailure,
   type StreamFallbackSetup,
@@ -89,7 +89,9 @@ describe('streamFallbackChecks', () => {
       checksNamed(/timeout|abort|break|hedge|idle/).sort(),
     )
     for (const message of Object.values(failures)) {
-      expect(message).toMatch(/closed early$|^responses still open 2 s after the call ended/)
+      expect(message).toMatch(
+        /closed early \(waited [\d.]+ s\)$|^responses still open [\d.]+ s after the call ended/,
+      )
     }
   })
 
@@ -135,5 +137,42 @@ describe('streamFallbackChecks', () => {
       'ends a stream with an in-band error after content with stream_interrupted and the delivered partial':
         expect.stringMatching(/^an in-band error after content: the call succeeded with /),
     })
+  })
+
+  it('waits limitMs times timeScale for what must happen, and says so when it fails', async () => {
+    const deaf: typeof fetch = (input, init) => fetch(input, { ...init, signal: null })
+    const hang = streamFallbackChecks({
+      ...setupOf({ fetch: deaf }),
+      limitMs: 50,
+      timeScale: 3,
+    }).find((check) => check.name.includes('headers that never come'))
+    if (hang === undefined) throw new Error('no first-token check')
+    expect(hang.timeoutMs).toBe(15 * 150)
+    const started = Date.now()
+    await expect(hang.run()).rejects.toThrow(/closed early \(waited 0\.3 s\)$/)
+    expect(Date.now() - started).toBeGreaterThanOrEqual(300)
+  })
+
+  it('takes its time scale from UNDERSTUDY_TEST_TIME_SCALE unless the setup gives one', () => {
+    vi.stubEnv('UNDERSTUDY_TEST_TIME_SCALE', '4')
+    onTestFinished(() => {
+      vi.unstubAllEnvs()
+    })
+    expect(streamFallbackChecks(setupOf())[0]?.timeoutMs).toBe(15 * 4_000)
+    expect(streamFallbackChecks({ ...setupOf(), limitMs: 100 })[0]?.timeoutMs).toBe(15 * 400)
+    expect(streamFallbackChecks({ ...setupOf(), timeScale: 0.5 })[0]?.timeoutMs).toBe(15 * 500)
+  })
+
+  it('rejects a time scale that is not a positive number as a config error naming it', () => {
+    expect(() => streamFallbackChecks({ ...setupOf(), timeScale: 0 })).toThrow(
+      expect.objectContaining({ kind: 'config', path: 'timeScale' }),
+    )
+    vi.stubEnv('UNDERSTUDY_TEST_TIME_SCALE', 'fast')
+    onTestFinished(() => {
+      vi.unstubAllEnvs()
+    })
+    expect(() => streamFallbackChecks(setupOf())).toThrow(
+      expect.objectContaining({ kind: 'config', path: 'UNDERSTUDY_TEST_TIME_SCALE' }),
+    )
   })
 })

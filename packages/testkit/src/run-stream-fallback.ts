@@ -3,7 +3,6 @@ import {
   type CallOptions,
   type ChatRequest,
   type ChatResponse,
-  type Clock,
   createClient,
   type ErrorKind,
   isUnderstudyError,
@@ -11,9 +10,11 @@ import {
   type StreamEvent,
   type UnderstudyError,
 } from '@understudy/core'
+import { type FakeClock, fakeClock } from './fake-clock.js'
 import type { FakeServer, RecordedRequest } from './fake-server.js'
 import type { ServerSetup } from './run-provider-conformance.js'
 import type { Reply } from './reply.js'
+import { suiteTimeScale } from './time-scale.js'
 
 /**
  * What the streaming-with-fallbacks suite takes: a provider on its fake
@@ -22,18 +23,31 @@ import type { Reply } from './reply.js'
  */
 export interface StreamFallbackSetup extends ServerSetup {
   /**
-   * The time limits the checks set, in real ms: the first-token and idle
-   * timeouts, and the hedge delay is a third of it. Small keeps the suite
-   * fast; raise it on a slow machine.
-   * @default 150
+   * The real time, in ms, a check allows for what must happen over the
+   * sockets: the hedge won by the primary holds the primary's headers back
+   * this long (the hedged fallback's request must reach the server first),
+   * and a check waits twice this long for a request to arrive, a connection
+   * to close or a response to end (five times for a whole stream) before it
+   * fails. Multiplied by `timeScale`. The client's own first-token, idle and
+   * hedge timers run on a fake clock the checks move, so they never race
+   * the machine's load.
+   * @default 1000
    */
   readonly limitMs?: number
+  /**
+   * Multiplies `limitMs` (and each test's Vitest timeout): raise it on a
+   * slow or busy machine. A positive number.
+   * @default the number in the `UNDERSTUDY_TEST_TIME_SCALE` environment variable, or 1
+   */
+  readonly timeScale?: number
 }
 
 /** One check of the suite: a name that states the behaviour, and a run that throws when it does not hold. */
 export interface StreamFallbackCheck {
   readonly name: string
   readonly run: () => Promise<void>
+  /** The longest the check can take, failing included, in ms: a timeout for the test that runs it. */
+  readonly timeoutMs: number
 }
 
 /** A check found the client, the provider or the fake server wanting. */
@@ -75,11 +89,21 @@ interface Read {
     | { readonly ok: false; readonly error: unknown }
 }
 
-/** One check's world: a fake server, a client over the provider at it, and a clock that counts timers. */
+/**
+ * The client's time limits, in the fake clock's ms: never reached by the
+ * clock standing still, reached exactly when a check moves it on.
+ */
+const firstTokenTimeoutMs = 1_000
+const idleTimeoutMs = 1_000
+const hedgeAfterMs = 300
+/** The whole call's: far beyond any advance a check makes. */
+const callTimeoutMs = 3_600_000
+
+/** One check's world: a fake server, a client over the provider at it, and the client's fake clock. */
 interface World {
   readonly server: FakeServer
   readonly provider: Provider
-  readonly clock: CountingClock
+  readonly clock: FakeClock
   readonly primary: string
   readonly fallback: string
   readonly request: ChatRequest
@@ -101,10 +125,21 @@ interface World {
  * Continuation (`midStream: 'continue'`) is checked as the provider allows:
  * handed to the fallback when it declares `assistantPrefix`, refused with the
  * reason in the trace when it does not. Each check starts its own server and
- * closes it; timeouts are real but small (`setup.limitMs`).
+ * closes it.
+ *
+ * The client runs on a fake clock: a first-token, idle or hedge timer fires
+ * when the check moves the clock, once the primary is where the check wants
+ * it (its request arrived, its content read), and the fallback's own timers
+ * never fire. Under any load, the primary's timeout cannot catch the
+ * fallback too. What stays real (sockets, the fake server's delays, how long
+ * a check waits before it fails) is bounded by `setup.limitMs` times
+ * `setup.timeScale`.
  */
 export function streamFallbackChecks(setup: StreamFallbackSetup): readonly StreamFallbackCheck[] {
-  const limitMs = setup.limitMs ?? 150
+  const limitMs = (setup.limitMs ?? 1_000) * suiteTimeScale(setup.timeScale)
+  /** How long a check waits for a request, a close or a response's end before it fails. */
+  const patienceMs = 2 * limitMs
+  const seconds = (ms: number): string => `${Number((ms / 1_000).toFixed(1))} s`
 
   /** Runs `body` in a fresh world with the primary and fallback scripted; checks nothing was left behind. */
   const inWorld =
@@ -115,13 +150,13 @@ export function streamFallbackChecks(setup: StreamFallbackSetup): readonly Strea
         server.script(primaryModel, primary)
         server.script(fallbackModel, fallback ?? { text: fallbackText, chunks: fallbackPieces })
         const provider = setup.provider({ baseURL: baseURLOf(server), apiKey })
-        const clock = countingClock()
+        const clock = fakeClock()
         const client = createClient({
           providers: [provider],
           clock,
           retries: 0,
           health: { cooldownMs: 0 },
-          timeoutMs: 20 * limitMs + 5_000,
+          timeoutMs: callTimeoutMs,
         })
         const request: ChatRequest = {
           model: `${provider.id}/${primaryModel}`,
@@ -156,12 +191,12 @@ export function streamFallbackChecks(setup: StreamFallbackSetup): readonly Strea
           server.settled(request.index).then(() => done.add(request.index)),
         ),
       ),
-      2_000,
+      patienceMs,
     )
     if (over === undefined) {
       const open = server.requests.filter((request) => !done.has(request.index))
       throw new StreamFallbackFailure(
-        `responses still open 2 s after the call ended: ${open.map(describeRequest).join(', ')}`,
+        `responses still open ${seconds(patienceMs)} after the call ended: ${open.map(describeRequest).join(', ')}`,
       )
     }
     // Timers are cleared when the call settles; give the last callbacks one turn.
@@ -281,10 +316,10 @@ export function streamFallbackChecks(setup: StreamFallbackSetup): readonly Strea
   }
 
   const expectClosedEarly = async (world: World, index: number, what: string): Promise<void> => {
-    const record = await within(world.server.settled(index), 2_000)
+    const record = await within(world.server.settled(index), patienceMs)
     if (record === undefined || !record.closedEarly) {
       throw new StreamFallbackFailure(
-        `${what}: the server never saw the connection of request ${index} (${world.server.requests[index]?.model}) closed early`,
+        `${what}: the server never saw the connection of request ${index} (${world.server.requests[index]?.model}) closed early (waited ${seconds(patienceMs)})`,
       )
     }
   }
@@ -310,25 +345,33 @@ export function streamFallbackChecks(setup: StreamFallbackSetup): readonly Strea
       'headers that never come (first-token timeout)',
       { fault: 'hang' },
       'timeout',
-      { firstTokenTimeoutMs: limitMs },
+      { firstTokenTimeoutMs },
     ],
     [
       'a stream that stalls before its first content (first-token timeout)',
       { fault: 'stall', afterEvents: 0 },
       'timeout',
-      { firstTokenTimeoutMs: limitMs },
+      { firstTokenTimeoutMs },
     ],
     ['a stream that ends with no content', { text: '' }, 'empty', {}],
     ['a stream that ends without content or its terminal signal', emptyBody, 'incomplete', {}],
   ]
 
-  const checks: StreamFallbackCheck[] = [
+  const checks: Omit<StreamFallbackCheck, 'timeoutMs'>[] = [
     ...beforeCommit.map(([what, reply, kind, options]) => ({
       name: `falls back unseen on ${what}: the caller gets the fallback's text and one start`,
       run: inWorld(reply, async (world) => {
-        const read = await readAll(world.stream(options))
+        const reading = started(readAll(world.stream(options)))
+        const timeout = options.firstTokenTimeoutMs
+        if (timeout !== undefined) {
+          // The primary's first-token timer fires now, and only it: the
+          // fallback's starts after this advance and is never reached.
+          await primaryWaiting(world)
+          await world.clock.advance(timeout)
+        }
+        const read = await reading
         await expectFallback(world, read, { what, ...(kind !== undefined && { kind }) })
-        if (options.firstTokenTimeoutMs !== undefined) await expectClosedEarly(world, 0, what)
+        if (timeout !== undefined) await expectClosedEarly(world, 0, what)
       }),
     })),
     {
@@ -354,7 +397,15 @@ export function streamFallbackChecks(setup: StreamFallbackSetup): readonly Strea
     {
       name: 'ends a stream idle past idleTimeoutMs with stream_interrupted (cause timeout), closing the connection',
       run: inWorld({ fault: 'stall', afterEvents: contentEvents }, async (world) => {
-        const read = await readAll(world.stream({ idleTimeoutMs: limitMs }))
+        // Each piece of content moves the clock on by the idle limit: once the
+        // primary stalls, the advance after its last piece fires the timer.
+        let advanced = Promise.resolve()
+        const read = await readAll(world.stream({ idleTimeoutMs }), {
+          afterText: () => {
+            advanced = advanced.then(() => world.clock.advance(idleTimeoutMs))
+          },
+        })
+        await advanced
         expectInterrupted(world, read, {
           kind: 'stream_interrupted',
           cause: 'timeout',
@@ -412,7 +463,7 @@ export function streamFallbackChecks(setup: StreamFallbackSetup): readonly Strea
       run: inWorld({ fault: 'hang' }, async (world) => {
         const controller = new AbortController()
         const stream = world.stream({ signal: controller.signal })
-        const reading = readAll(stream)
+        const reading = started(readAll(stream))
         await waitFor(() => world.server.requests.length === 1, 'the primary request to arrive')
         controller.abort()
         const read = await reading
@@ -460,9 +511,10 @@ export function streamFallbackChecks(setup: StreamFallbackSetup): readonly Strea
       name: `hedges after hedgeAfterMs past a primary with ${what}: the fallback's text only, the loser's connection closed, its attempt 'hedged'`,
       run: inWorld(reply, async (world) => {
         const what2 = `a hedge past ${what}`
-        const read = await readAll(
-          world.stream({ hedgeAfterMs: Math.max(1, Math.round(limitMs / 3)) }),
-        )
+        const reading = started(readAll(world.stream({ hedgeAfterMs })))
+        await primaryWaiting(world)
+        await world.clock.advance(hedgeAfterMs)
+        const read = await reading
         if (!read.response.ok) {
           throw new StreamFallbackFailure(
             `${what2}: the call failed (${describe(read.response.error)})`,
@@ -489,13 +541,15 @@ export function streamFallbackChecks(setup: StreamFallbackSetup): readonly Strea
         {
           text: faultText,
           chunks: ['Partial', ' answer', ' that will not finish.'],
+          // Real time: the hedged fallback's request must reach the server first.
           headersDelayMs: limitMs,
         },
         async (world) => {
           const what = 'a hedge won by the primary'
-          const read = await readAll(
-            world.stream({ hedgeAfterMs: Math.max(1, Math.round(limitMs / 3)) }),
-          )
+          const reading = started(readAll(world.stream({ hedgeAfterMs })))
+          await waitFor(() => world.server.requests.length === 1, 'the primary request to arrive')
+          await world.clock.advance(hedgeAfterMs)
+          const read = await reading
           if (!read.response.ok) {
             throw new StreamFallbackFailure(
               `${what}: the call failed (${describe(read.response.error)})`,
@@ -566,9 +620,17 @@ export function streamFallbackChecks(setup: StreamFallbackSetup): readonly Strea
       }),
     },
   ]
-  return checks
+  // The longest path: a wait for the request, the stream's read, then the
+  // waits for the responses to end and a connection to close (2 + 5 + 2 + 2),
+  // and the primary's held headers; the rest is headroom.
+  const timeoutMs = 15 * limitMs
+  return checks.map((check) => ({ ...check, timeoutMs }))
 
-  /** Reads `stream` to its end (or until `afterText` aborts it), then settles its response. */
+  /**
+   * Reads `stream` to its end (or until `afterText` aborts it), then settles
+   * its response; fails the check when that takes longer than `5 × limitMs`
+   * (a timer that never fires, a provider that never ends its stream).
+   */
   async function readAll(
     stream: AsyncIterable<StreamEvent> & { readonly response: Promise<ChatResponse> },
     hooks: { readonly afterText?: () => void } = {},
@@ -576,19 +638,61 @@ export function streamFallbackChecks(setup: StreamFallbackSetup): readonly Strea
     const events: StreamEvent[] = []
     let thrown: unknown
     let text = ''
-    try {
-      for await (const event of stream) {
-        events.push(event)
-        if (event.type === 'text') {
-          text += event.text
-          hooks.afterText?.()
+    const reading = (async (): Promise<Read> => {
+      try {
+        for await (const event of stream) {
+          events.push(event)
+          if (event.type === 'text') {
+            text += event.text
+            hooks.afterText?.()
+          }
         }
+      } catch (error) {
+        thrown = error
       }
-    } catch (error) {
-      thrown = error
+      const response = await settle(stream.response)
+      return { events, text, thrown, response }
+    })()
+    const read = await within(reading, 5 * limitMs)
+    if (read === undefined) {
+      throw new StreamFallbackFailure(
+        `the stream had not ended ${seconds(5 * limitMs)} after it began; the caller saw ${describeEvents(events)}`,
+      )
     }
-    const response = await settle(stream.response)
-    return { events, text, thrown, response }
+    return read
+  }
+
+  /**
+   * `reading`, marked handled: a check that fails while waiting for the
+   * server, before it awaits the read, must not leave the read's own failure
+   * unhandled. Awaiting it still throws.
+   */
+  function started(reading: Promise<Read>): Promise<Read> {
+    reading.catch(() => undefined)
+    return reading
+  }
+
+  /** Polls `condition` every few ms for up to `2 × limitMs`. */
+  async function waitFor(condition: () => boolean, what: string): Promise<void> {
+    const until = Date.now() + patienceMs
+    while (!condition()) {
+      if (Date.now() > until) {
+        throw new StreamFallbackFailure(`${what}: not seen within ${seconds(patienceMs)}`)
+      }
+      await new Promise((resolve) => setTimeout(resolve, 5))
+    }
+  }
+
+  /**
+   * Waits for the primary's request to reach the server, then for a few
+   * event-loop turns, so a reply that sends its headers at once (a stall)
+   * has them read by the provider before the check moves the clock. Turns,
+   * not time: if the headers are still on their way, the check holds all
+   * the same, as a timeout before the headers.
+   */
+  async function primaryWaiting(world: World): Promise<void> {
+    await waitFor(() => world.server.requests.length >= 1, 'the primary request to arrive')
+    for (let turn = 0; turn < 10; turn++) await new Promise((resolve) => setImmediate(resolve))
   }
 
   function expectSameError(read: Read, what: string): void {
@@ -597,31 +701,6 @@ export function streamFallbackChecks(setup: StreamFallbackSetup): readonly Strea
         `${what}: the loop threw ${describe(read.thrown)}, not the error response rejects with`,
       )
     }
-  }
-}
-
-/** A clock on the real timers that knows how many of its timers are pending. */
-interface CountingClock extends Clock {
-  pending(): number
-}
-
-function countingClock(): CountingClock {
-  const live = new Set<ReturnType<typeof setTimeout>>()
-  return {
-    now: () => Date.now(),
-    setTimeout(callback, ms) {
-      const timer = setTimeout(() => {
-        live.delete(timer)
-        callback()
-      }, ms)
-      live.add(timer)
-      return timer
-    },
-    clearTimeout(handle) {
-      live.delete(handle as ReturnType<typeof setTimeout>)
-      clearTimeout(handle as ReturnType<typeof setTimeout>)
-    },
-    pending: () => live.size,
   }
 }
 
@@ -642,15 +721,6 @@ function expectText(actual: string | undefined, expected: string, what: string):
       `${what} was ${JSON.stringify(actual)}, expected ${JSON.stringify(expected)}`,
     )
   }
-}
-
-/** Polls `condition` every few ms for up to 2 s. */
-async function waitFor(condition: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 400; i++) {
-    if (condition()) return
-    await new Promise((resolve) => setTimeout(resolve, 5))
-  }
-  throw new StreamFallbackFailure(`timed out waiting for ${what}`)
 }
 
 /** `promise`, or `undefined` if it takes longer than `ms`; the timer is cleared either way. */

@@ -61,7 +61,9 @@ export function fallbackRegressionSuite(
  * Registers the provider conformance suite as Vitest tests, one per check:
  * what any provider must do to take part in fallbacks (typed errors,
  * Retry-After, one request per attempt, abort, an unwritten request, no key
- * in errors, the streaming contract).
+ * in errors, the streaming contract). Each test's timeout is its check's
+ * `timeoutMs`, scaled like its waits by `timeScale` or
+ * `UNDERSTUDY_TEST_TIME_SCALE`.
  *
  * @example
  * providerConformanceSuite('my provider', {
@@ -72,7 +74,7 @@ export function fallbackRegressionSuite(
  */
 export function providerConformanceSuite(name: string, setup: ConformanceSetup): void {
   describe(`provider conformance: ${name}`, () => {
-    for (const check of providerConformanceChecks(setup)) it(check.name, check.run)
+    for (const check of providerConformanceChecks(setup)) it(check.name, check.run, check.timeoutMs)
   })
 }
 
@@ -84,7 +86,9 @@ export function providerConformanceSuite(name: string, setup: ConformanceSetup):
  * with the delivered `partial`; abort, `break` and a lost hedge close the
  * upstream connection; continuation is handed on or refused as the
  * provider's `assistantPrefix` says; no timer or open response is left.
- * Written once for every dialect: run it for each provider.
+ * Written once for every dialect: run it for each provider. Each test's
+ * timeout is its check's `timeoutMs` (`15 × limitMs × timeScale`); set
+ * `UNDERSTUDY_TEST_TIME_SCALE` or `timeScale` on a slow machine.
  *
  * @example
  * streamFallbackSuite('openai()', {
@@ -95,6 +99,6 @@ export function providerConformanceSuite(name: string, setup: ConformanceSetup):
  */
 export function streamFallbackSuite(name: string, setup: StreamFallbackSetup): void {
   describe(`streaming with fallbacks: ${name}`, () => {
-    for (const check of streamFallbackChecks(setup)) it(check.name, check.run)
+    for (const check of streamFallbackChecks(setup)) it(check.name, check.run, check.timeoutMs)
   })
 }
