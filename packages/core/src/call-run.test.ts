@@ -251,7 +251,7 @@ const policyArbitrary: fc.Arbitrary<PolicyOverrides> = fc
     }),
     fc.array(fc.tuple(fc.constantFrom(...policyKinds), ruleArbitrary), { maxLength: 2 }),
   )
-  .map(([played, any]) => ({ ...Object.fromEntries(any), ...played }) as PolicyOverrides)
+  .map(([played, others]) => ({ ...Object.fromEntries(others), ...played }) as PolicyOverrides)
 
 const chainArbitrary = fc.array(fc.constantFrom(...targets), { maxLength: 3 })
 

@@ -14,7 +14,8 @@ import {
 } from './decide.js'
 import { type Attempt, type ErrorKind, UnderstudyError } from './errors.js'
 import { emitHook } from './emit-hook.js'
-import { countsAgainstHealth, type Policy } from './policy.js'
+import { countsAgainstHealth } from './kinds.js'
+import type { Policy } from './policy.js'
 
 /** A step that makes an attempt. */
 export type AttemptStep = Extract<Step, { readonly type: 'attempt' }>
@@ -84,7 +85,7 @@ export class CallRun<Filtered> {
   }
 
   /** Records the targets `step` passes over because they are cooling down. */
-  skip(step: AttemptStep): void {
+  recordSkipped(step: AttemptStep): void {
     const { entries } = this.settings.plan
     for (const index of step.skipped) {
       const entry = entries[index] as PlanEntry
@@ -262,10 +263,7 @@ export class CallRun<Filtered> {
         return { type: 'filtered', answer: filtered }
       return { type: 'error', error: this.withTrace(this.#lastError ?? unknownStop()) }
     }
-    if (step.type === 'deadline') {
-      const error = deadlineError(this.settings.timeoutMs)
-      return { type: 'error', error: this.withTrace(error, this.#lastError) }
-    }
+    if (step.type === 'deadline') return { type: 'error', error: this.#deadlineError() }
     if (filtered !== undefined) return { type: 'filtered', answer: filtered }
     return { type: 'error', error: allFailed(this.attempts, this.#lastError) }
   }
@@ -277,7 +275,11 @@ export class CallRun<Filtered> {
 
   /** The deadline's error, if the call's time is up at `now`. */
   pastDeadline(now: number): UnderstudyError | undefined {
-    if (now < this.settings.deadline) return undefined
+    return now < this.settings.deadline ? undefined : this.#deadlineError()
+  }
+
+  /** The deadline's error with the trace, the last attempt's error as its cause. */
+  #deadlineError(): UnderstudyError {
     return this.withTrace(deadlineError(this.settings.timeoutMs), this.#lastError)
   }
 

@@ -35,7 +35,7 @@ export function continuationStep<Filtered>(
   while (step.type === 'attempt') {
     const entry = run.settings.plan.entries[step.entry] as PlanEntry
     if (entry.provider.assistantPrefix === true) return step
-    run.skip(step)
+    run.recordSkipped(step)
     const message = `${entry.target} cannot continue a partial answer: its provider takes no assistant prefix`
     run.record(attemptRecord(entry, 'skipped', step.retry, 0, { kind: 'unsupported', message }))
     step = run.decideAfter(step.entry, 'unsupported')

@@ -49,7 +49,7 @@ export async function executeComplete(
       // No target left to ask: the filtered answer is the best there is, and says so.
       return succeed(respond(response, entry, run.attempts))
     }
-    run.skip(step)
+    run.recordSkipped(step)
     if (step.delayMs > 0 && !(await sleep(step.delayMs, clock, signal))) {
       fail(run.withTrace(abortedError(signal?.reason)))
     }

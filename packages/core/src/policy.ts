@@ -1,7 +1,6 @@
 import { errorKinds } from './errors.js'
 import { isPolicyKind, kinds, type PolicyKind } from './kinds.js'
 
-export { countsAgainstHealth, isPolicyKind } from './kinds.js'
 export type { PolicyKind } from './kinds.js'
 
 /** What one kind of failure does: retry the same target, and/or fall back to the next. */

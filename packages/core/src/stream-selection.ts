@@ -124,7 +124,7 @@ export class StreamSelection {
   }
 
   #launch(step: AttemptStep): void {
-    this.#run.skip(step)
+    this.#run.recordSkipped(step)
     const entry = this.#settings.plan.entries[step.entry] as PlanEntry
     const { retry, delayMs } = step
     const attempt = new StreamAttempt(
