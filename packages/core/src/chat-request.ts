@@ -43,6 +43,27 @@ export interface AssistantMessage {
   readonly role: 'assistant'
   readonly content: string
   readonly toolCalls?: readonly ToolCall[]
+  /**
+   * What the provider that wrote this turn needs to see again when the
+   * history goes back to it (Anthropic's thinking blocks, Gemini's thought
+   * signatures). Set by providers on `response.message`; keep it when you
+   * append that message to the history.
+   */
+  readonly providerState?: ProviderState
+}
+
+/**
+ * A provider's own record of an assistant turn, opaque to everyone else.
+ * `origin` names the provider, model, base URL and key that wrote it: a
+ * provider sends `data` back only to that same origin, because a signature
+ * replayed to another model or key is a 400 that would wrongly stop a chain.
+ */
+export interface ProviderState {
+  /** The id of the provider that wrote it: `"anthropic"`. */
+  readonly provider: string
+  /** Where it may be sent back to; compared, never parsed. */
+  readonly origin: string
+  readonly data: JsonValue
 }
 
 /** The result of a tool call, answering the assistant's `toolCalls[i].id`. */
@@ -83,6 +104,8 @@ export interface ChatParams {
   readonly responseFormat?: ResponseFormat
   readonly temperature?: number
   readonly topP?: number
+  /** Sample from the `topK` likeliest tokens only. Not every vendor has it (OpenAI has not). */
+  readonly topK?: number
   /** The most tokens the answer may have. */
   readonly maxTokens?: number
   readonly stop?: readonly string[]

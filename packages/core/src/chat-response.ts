@@ -15,6 +15,8 @@ export interface Usage {
   readonly totalTokens?: number
   /** Input tokens served from the provider's prompt cache. */
   readonly cachedInputTokens?: number
+  /** Input tokens written to the provider's prompt cache (Anthropic bills them apart). */
+  readonly cacheWriteInputTokens?: number
   /** Output tokens spent on reasoning. */
   readonly reasoningTokens?: number
 }

@@ -77,6 +77,20 @@ const anyToolCall = fc.oneof(
   ),
 )
 
+const validProviderState = fc.record({
+  provider: fc.constantFrom('anthropic', 'google'),
+  origin: fc.string({ maxLength: 6 }),
+  data: fc.jsonValue({ maxDepth: 2 }),
+})
+const anyProviderState = fc.oneof(
+  validProviderState,
+  fc.record(
+    { provider: often(fc.string({ maxLength: 4 })), origin: stringish, data: fc.anything() },
+    { requiredKeys: [] },
+  ),
+  fc.constantFrom('state', null),
+)
+
 const validMessage = fc.oneof(
   fc.record({ role: fc.constant('system'), content: fc.string({ maxLength: 6 }) }),
   fc.record({
@@ -88,6 +102,7 @@ const validMessage = fc.oneof(
       role: fc.constant('assistant'),
       content: fc.string({ maxLength: 6 }),
       toolCalls: fc.array(validToolCall, { maxLength: 2 }),
+      providerState: validProviderState,
     },
     { requiredKeys: ['role', 'content'] },
   ),
@@ -106,6 +121,7 @@ const anyMessage = fc.oneof(
       content: often(fc.oneof(fc.string({ maxLength: 4 }), fc.array(anyPart, { maxLength: 2 }))),
       toolCallId: often(fc.string({ maxLength: 4 })),
       toolCalls: often(fc.array(anyToolCall, { maxLength: 2 })),
+      providerState: anyProviderState,
       name: fc.string({ maxLength: 3 }),
     },
     { requiredKeys: [] },
@@ -153,6 +169,7 @@ const fields = {
   },
   temperature: { valid: fc.double({ min: 0, max: 2, noNaN: true }), any: numberish },
   topP: { valid: fc.double({ min: 0, max: 1, noNaN: true }), any: numberish },
+  topK: { valid: fc.integer({ min: 1, max: 500 }), any: numberish },
   maxTokens: { valid: fc.integer({ min: 1, max: 100_000 }), any: numberish },
   seed: { valid: fc.integer(), any: numberish },
   user: { valid: fc.string({ maxLength: 6 }), any: stringish },

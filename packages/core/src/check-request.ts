@@ -23,7 +23,8 @@ export function isPlainRequest(request: unknown): boolean {
   return (
     isOptional(fields.temperature, isTemperature) &&
     isOptional(fields.topP, isTopP) &&
-    isOptional(fields.maxTokens, isMaxTokens) &&
+    isOptional(fields.topK, isPositiveInteger) &&
+    isOptional(fields.maxTokens, isPositiveInteger) &&
     isOptional(fields.seed, Number.isSafeInteger) &&
     isOptional(fields.user, isString) &&
     isOptional(fields.stop, isStringArray) &&
@@ -45,7 +46,11 @@ function isPlainMessage(value: unknown): boolean {
     case 'user':
       return typeof message.content === 'string' || isParts(message.content)
     case 'assistant':
-      return typeof message.content === 'string' && isOptional(message.toolCalls, isToolCalls)
+      return (
+        typeof message.content === 'string' &&
+        isOptional(message.toolCalls, isToolCalls) &&
+        isOptional(message.providerState, isProviderState)
+      )
     case 'tool':
       return typeof message.content === 'string' && typeof message.toolCallId === 'string'
     default:
@@ -84,6 +89,16 @@ function isToolCalls(value: unknown): boolean {
   return true
 }
 
+function isProviderState(value: unknown): boolean {
+  if (!isObject(value)) return false
+  const fields = value as Readonly<Record<string, unknown>>
+  return (
+    typeof fields.provider === 'string' &&
+    typeof fields.origin === 'string' &&
+    isJson(fields.data, 0)
+  )
+}
+
 const isOptional = (value: unknown, check: (value: unknown) => boolean): boolean =>
   value === undefined || check(value)
 
@@ -94,7 +109,9 @@ const isTemperature = (value: unknown): boolean =>
 
 const isTopP = (value: unknown): boolean => typeof value === 'number' && value >= 0 && value <= 1
 
-const isMaxTokens = (value: unknown): boolean => Number.isSafeInteger(value) && Number(value) > 0
+/** A whole number, 1 or more: `maxTokens`, `topK`. */
+const isPositiveInteger = (value: unknown): boolean =>
+  Number.isSafeInteger(value) && Number(value) > 0
 
 function isStringArray(value: unknown): boolean {
   if (!Array.isArray(value)) return false

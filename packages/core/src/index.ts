@@ -18,6 +18,7 @@ export type {
   ImagePart,
   JsonValue,
   Message,
+  ProviderState,
   ResponseFormat,
   SystemMessage,
   TextPart,
@@ -38,6 +39,8 @@ export type {
   ToolCallDeltaEvent,
 } from './stream-event.js'
 export type { Provider, ProviderContext } from './provider.js'
+export { replayableState, stateOrigin } from './provider-state.js'
+export type { StateOriginParts } from './provider-state.js'
 export { nextReady } from './next-ready.js'
 export type { OnAbort, ReadyIterator } from './next-ready.js'
 export type { Target, TargetObject } from './target.js'

@@ -326,7 +326,7 @@ describe('client.complete, with bad options', () => {
       path: 'fallbacks[0].params.max_tokens',
       message:
         'fallbacks[0].params.max_tokens: expected one of "tools", "toolChoice", "responseFormat", ' +
-        '"temperature", "topP", "maxTokens", "stop", "seed", "user", "providerOptions"; ' +
+        '"temperature", "topP", "topK", "maxTokens", "stop", "seed", "user", "providerOptions"; ' +
         'received unknown option "max_tokens"; did you mean "maxTokens"?',
     },
     {
@@ -337,7 +337,7 @@ describe('client.complete, with bad options', () => {
       path: 'fallbacks[0].unset[1]',
       message:
         'fallbacks[0].unset[1]: expected one of "tools"|"toolChoice"|"responseFormat"|"temperature"|' +
-        '"topP"|"maxTokens"|"stop"|"seed"|"user"|"providerOptions"; received "max_tokens"',
+        '"topP"|"topK"|"maxTokens"|"stop"|"seed"|"user"|"providerOptions"; received "max_tokens"',
     },
     {
       behaviour: 'rejects a policy for a kind that does not exist',
@@ -771,6 +771,7 @@ describe('the option schemas', () => {
       responseFormat: true,
       temperature: true,
       topP: true,
+      topK: true,
       maxTokens: true,
       stop: true,
       seed: true,

@@ -48,6 +48,7 @@ const paramNames = [
   'responseFormat',
   'temperature',
   'topP',
+  'topK',
   'maxTokens',
   'stop',
   'seed',
@@ -95,6 +96,11 @@ export const chatParamsShape: { readonly [name in ChatParamName]-?: z.ZodType } 
     .number({ message: 'expected a number from 0 to 1' })
     .min(0, { message: 'expected a number from 0 to 1' })
     .max(1, { message: 'expected a number from 0 to 1' })
+    .optional(),
+  topK: z
+    .number({ message: 'expected a whole number, 1 or more' })
+    .int({ message: 'expected a whole number, 1 or more' })
+    .positive({ message: 'expected a whole number, 1 or more' })
     .optional(),
   maxTokens: z
     .number({ message: 'expected a whole number of tokens, 1 or more' })

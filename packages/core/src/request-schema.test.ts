@@ -138,6 +138,22 @@ describe('requestSchema', () => {
       message: 'request.topP: expected a number from 0 to 1; received 1.5',
     },
     {
+      behaviour: 'rejects a topK that is not a whole number',
+      request: { model, messages: [hi], topK: 2.5 },
+      message: 'request.topK: expected a whole number, 1 or more; received 2.5',
+    },
+    {
+      behaviour: "rejects an assistant turn's providerState without its origin",
+      request: {
+        model,
+        messages: [
+          hi,
+          { role: 'assistant', content: 'ok', providerState: { provider: 'x', data: 1 } },
+        ],
+      },
+      message: 'request.messages[1].providerState.origin: expected string; received undefined',
+    },
+    {
       behaviour: 'rejects a maxTokens of 0',
       request: { model, messages: [hi], maxTokens: 0 },
       message: 'request.maxTokens: expected a whole number of tokens, 1 or more; received 0',
@@ -250,6 +266,7 @@ describe('requestSchema', () => {
       responseFormat: true,
       temperature: true,
       topP: true,
+      topK: true,
       maxTokens: true,
       stop: true,
       seed: true,

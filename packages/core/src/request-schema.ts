@@ -46,6 +46,11 @@ const userContentSchema = z.union(
 
 const toolCallSchema = z.object({ id: z.string(), name: z.string(), arguments: z.string() })
 
+const providerStateSchema = z.object(
+  { provider: z.string(), origin: z.string(), data: z.json() },
+  { message: 'expected { provider, origin, data }, as a provider set it' },
+)
+
 const messageSchema = z.discriminatedUnion(
   'role',
   [
@@ -55,6 +60,7 @@ const messageSchema = z.discriminatedUnion(
       role: z.literal('assistant'),
       content: z.string(),
       toolCalls: z.array(toolCallSchema).readonly().optional(),
+      providerState: providerStateSchema.optional(),
     }),
     z.object({ role: z.literal('tool'), toolCallId: z.string(), content: z.string() }),
   ],

@@ -234,6 +234,35 @@ describe('client.stream, after the first content', () => {
     expect(seen).not.toContain(secret)
   })
 
+  it("puts a provider's state in the response's message, not in the caller's events, and copies it", async () => {
+    const state = { provider: 'stateful', origin: 'stateful/m@1', data: { blocks: ['sig'] } }
+    const stateful = {
+      id: 'stateful',
+      complete: () => Promise.reject(new Error('unused')),
+      async *stream() {
+        yield { type: 'text' as const, text: 'Hi' }
+        yield {
+          type: 'finish' as const,
+          finishReason: 'stop' as const,
+          usage: {},
+          providerState: state,
+        }
+      },
+    }
+    const { clock } = streamSetup()
+    const client = createClient({ providers: [stateful], clock })
+    const stream = client.stream({
+      model: 'stateful/m',
+      messages: [{ role: 'user', content: 'hi' }],
+    })
+    const events: unknown[] = []
+    for await (const event of stream) events.push(event)
+    expect(events.at(-1)).toEqual({ type: 'finish', finishReason: 'stop', usage: {} })
+    const response = await stream.response
+    expect(response.message).toEqual({ role: 'assistant', content: 'Hi', providerState: state })
+    expect(response.message.providerState).not.toBe(state)
+  })
+
   it('reports a body that ends without its terminal signal as interrupted, never a finish', async () => {
     const { run } = streamSetup({ a: { m1: [{ chunks: ['Hel'], end: 'none' }] } })
     const result = await run()

@@ -304,8 +304,7 @@ export class StreamCall {
     // Built when someone wants it: a caller who only loops never pays for it.
     const { entry } = winner
     const partial = this.#partial
-    const build = (): ChatResponse =>
-      buildStreamResponse(partial, entry, event.finishReason, usage, attempts)
+    const build = (): ChatResponse => buildStreamResponse(partial, entry, event, usage, attempts)
     if (hooks.length > 0) {
       const response = build()
       this.#response.settle({ response: () => response })

@@ -1,3 +1,4 @@
+import type { ProviderState } from './chat-request.js'
 import type { FinishReason, Usage } from './chat-response.js'
 
 /** A piece of the answer's text. */
@@ -26,6 +27,11 @@ export interface FinishEvent {
   readonly type: 'finish'
   readonly finishReason: FinishReason
   readonly usage: Usage
+  /**
+   * From a provider: what the finished answer's `message.providerState`
+   * holds. The caller's stream never carries it; `response.message` does.
+   */
+  readonly providerState?: ProviderState
 }
 
 /** Which target won, sent once just before its first content. */

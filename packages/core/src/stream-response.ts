@@ -1,9 +1,11 @@
 import { AwaitedPromise } from './awaited-promise.js'
+import { copyPlain } from './attempt-request.js'
 import type { PlanEntry } from './build-plan.js'
-import type { ToolCall } from './chat-request.js'
-import type { ChatResponse, FinishReason, Usage } from './chat-response.js'
+import type { AssistantMessage, ProviderState } from './chat-request.js'
+import type { ChatResponse, Usage } from './chat-response.js'
 import type { Attempt, UnderstudyError } from './errors.js'
 import type { PartialBuilder } from './partial-output.js'
+import type { FinishEvent } from './stream-event.js'
 
 /** How a stream's call ended: a response to build, or an error. */
 export type StreamOutcome =
@@ -66,24 +68,24 @@ export class StreamResponse {
 export function buildStreamResponse(
   partial: PartialBuilder,
   entry: PlanEntry,
-  finishReason: FinishReason,
+  finish: FinishEvent,
   usage: Usage,
   attempts: readonly Attempt[],
 ): ChatResponse {
   const text = partial.text()
   const toolCalls = partial.toolCalls()
   const reasoning = partial.reasoning()
-  const message: { role: 'assistant'; content: string; toolCalls?: readonly ToolCall[] } = {
-    role: 'assistant',
-    content: text,
-  }
+  const message: Mutable<AssistantMessage> = { role: 'assistant', content: text }
   if (toolCalls.length > 0) message.toolCalls = toolCalls
+  if (finish.providerState !== undefined) {
+    message.providerState = copyPlain(finish.providerState) as ProviderState
+  }
   // Field by field rather than spreads: V8 builds such a literal on a slow path.
   const response: Mutable<ChatResponse> = {
     text,
     message: Object.freeze(message),
     toolCalls,
-    finishReason,
+    finishReason: finish.finishReason,
     usage,
     provider: entry.provider.id,
     model: entry.model,
