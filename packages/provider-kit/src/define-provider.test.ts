@@ -248,6 +248,57 @@ describe('defineProvider', () => {
       expect(server.requests).toHaveLength(0)
     })
 
+    it('tells authHeaders whether the key is the configured one or the target’s own', async () => {
+      const server = await start()
+      const provider = acme(server, {
+        authHeaders: (key, source) =>
+          source === 'configured' ? { authorization: `Bearer ${key}` } : { 'x-api-key': key },
+      })
+      await provider.complete(request, context())
+      await provider.complete(request, context({ apiKey: 'sk-target-key-7' }))
+      expect(server.requests[0]?.headers.authorization).toBe(`Bearer ${configuredKey}`)
+      expect(server.requests[0]?.headers['x-api-key']).toBeUndefined()
+      expect(server.requests[1]?.headers['x-api-key']).toBe('sk-target-key-7')
+      expect(server.requests[1]?.headers.authorization).toBeUndefined()
+    })
+
+    it('tells buildRequest, parseResponse and the stream parser where the attempt goes', async () => {
+      const configured = await start()
+      const foreign = await start()
+      const seen: unknown[] = []
+      const base = testSpec()
+      const provider = acme(configured, {
+        buildRequest: (built, options) => {
+          seen.push(['build', options.target])
+          return base.buildRequest(built, options)
+        },
+        parseResponse: (body, info) => {
+          seen.push(['parse', info.target])
+          return base.parseResponse(body, info)
+        },
+        createStreamParser: (target) => {
+          seen.push(['stream', target])
+          return base.createStreamParser(target)
+        },
+      })
+      await provider.complete(request, context())
+      await collect(
+        provider.stream(request, context({ baseURL: `${foreign.url}/v1/`, apiKey: 'sk-t-1' })),
+      )
+      const configuredTarget = {
+        model: 'gpt-test',
+        baseURL: `${configured.url}/v1`,
+        apiKey: configuredKey,
+      }
+      const foreignTarget = { model: 'gpt-test', baseURL: `${foreign.url}/v1`, apiKey: 'sk-t-1' }
+      expect(seen).toEqual([
+        ['build', configuredTarget],
+        ['parse', configuredTarget],
+        ['build', foreignTarget],
+        ['stream', foreignTarget],
+      ])
+    })
+
     it('awaits a key that is read asynchronously, each call', async () => {
       const server = await start()
       let reads = 0

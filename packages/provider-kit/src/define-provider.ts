@@ -13,7 +13,7 @@ import {
 import type { Dispatcher } from 'undici'
 import { keyHelp } from './check-provider-options.js'
 import { errorFromResponse, readRequestId } from './http-error.js'
-import type { HttpRequestSpec, ProviderSpec } from './provider-spec.js'
+import type { AttemptTarget, HttpRequestSpec, ProviderSpec } from './provider-spec.js'
 import { redactSecretParams } from './redact.js'
 import {
   type AbortEmitter,
@@ -44,6 +44,7 @@ interface Prepared {
   readonly headers: Record<string, string>
   readonly body: string
   readonly key: string | undefined
+  readonly target: AttemptTarget
 }
 
 /**
@@ -98,7 +99,7 @@ export function defineProvider(spec: ProviderSpec, options: DefineProviderOption
       : `no API key: ${keyHelp(spec.keySource)}, or give the target its own apiKey`
 
   /**
-   * Builds the attempt's HTTP request and picks its credentials; throws
+   * Picks the attempt's credentials and builds its HTTP request; throws
    * before any I/O. Synchronous unless `spec.apiKey()` returns a promise: an
    * async function here (and in {@link pickKey}) would cost every call two
    * promises and their microtask turns for a key that is a plain string.
@@ -108,27 +109,28 @@ export function defineProvider(spec: ProviderSpec, options: DefineProviderOption
     context: ProviderContext,
     stream: boolean,
   ): Prepared | Promise<Prepared> {
-    const { model } = request
-    let http: HttpRequestSpec
-    try {
-      http = spec.buildRequest(request, { stream })
-    } catch (error) {
-      throw typed(error, 'unknown', `${id}/${model}: the request could not be built`, model, [])
-    }
-    const key = pickKey(context, model)
+    const key = pickKey(context, request.model)
     return isPromiseLike(key)
-      ? Promise.resolve(key).then((picked) => assemble(http, context, stream, model, picked))
-      : assemble(http, context, stream, model, key)
+      ? Promise.resolve(key).then((picked) => assemble(request, context, stream, picked))
+      : assemble(request, context, stream, key)
   }
 
   /** The headers, body and URL of an attempt whose key is known. */
   function assemble(
-    http: HttpRequestSpec,
+    request: ChatRequest,
     context: ProviderContext,
     stream: boolean,
-    model: string,
     key: string | undefined,
   ): Prepared {
+    const { model } = request
+    const base = context.baseURL === undefined ? baseURL : trimSlashes(context.baseURL)
+    const target: AttemptTarget = { model, baseURL: base, apiKey: key }
+    let http: HttpRequestSpec
+    try {
+      http = spec.buildRequest(request, { stream, target })
+    } catch (error) {
+      throw typed(error, 'unknown', `${id}/${model}: the request could not be built`, model, [])
+    }
     const headers: Record<string, string> = {
       'content-type': 'application/json',
       accept: stream ? 'text/event-stream' : 'application/json',
@@ -136,7 +138,12 @@ export function defineProvider(spec: ProviderSpec, options: DefineProviderOption
     assignLower(headers, spec.headers)
     assignLower(headers, http.headers)
     assignLower(headers, context.headers)
-    if (key !== undefined) assignLower(headers, spec.authHeaders(key))
+    if (key !== undefined) {
+      assignLower(
+        headers,
+        spec.authHeaders(key, context.apiKey === undefined ? 'configured' : 'target'),
+      )
+    }
     let body: string
     try {
       body = JSON.stringify(http.body)
@@ -144,9 +151,8 @@ export function defineProvider(spec: ProviderSpec, options: DefineProviderOption
       const secrets = secretsOf(key, headers)
       throw typed(error, 'unknown', `${id}/${model}: the request body is not JSON`, model, secrets)
     }
-    const base = context.baseURL === undefined ? baseURL : trimSlashes(context.baseURL)
     const path = http.path.startsWith('/') ? http.path : `/${http.path}`
-    return { url: base + path, headers, body, key }
+    return { url: base + path, headers, body, key, target }
   }
 
   /**
@@ -264,7 +270,11 @@ export function defineProvider(spec: ProviderSpec, options: DefineProviderOption
       const headerId = readRequestId(response.headers)
       let parsed: ProviderResponse
       try {
-        parsed = spec.parseResponse(body, { status: response.status, requestId: headerId })
+        parsed = spec.parseResponse(body, {
+          status: response.status,
+          requestId: headerId,
+          target: prepared.target,
+        })
       } catch (error) {
         throw typed(error, 'server', `${id}/${model}: the response is not one`, model, [])
       }
@@ -302,7 +312,8 @@ export function defineProvider(spec: ProviderSpec, options: DefineProviderOption
         }
         return response
       },
-      createParser: () => spec.createStreamParser(),
+      // `open()` runs first and sets `prepared`.
+      createParser: () => spec.createStreamParser((prepared as Prepared).target),
       // `open()` sets `abort` first thing, and nothing fails before it runs.
       toError: (error) =>
         attemptError(error, context, abort as AbortSignal | AbortEmitter, model, prepared),

@@ -96,6 +96,23 @@ describe('errorFromResponse', () => {
     expect(error.retryAfterMs).toBe(36_000)
   })
 
+  it('hands readError the headers and the time, for a wait only a vendor’s headers tell', () => {
+    const seen: unknown[] = []
+    const error = errorFromResponse({
+      ...base,
+      status: 429,
+      headers: { 'x-vendor-reset': '5' },
+      body: {},
+      now: 1_000,
+      readError: (_status, _body, response) => {
+        seen.push(response)
+        return { retryAfterMs: Number(response.headers['x-vendor-reset']) * 1000 }
+      },
+    })
+    expect(seen).toEqual([{ headers: { 'x-vendor-reset': '5' }, now: 1_000 }])
+    expect(error.retryAfterMs).toBe(5000)
+  })
+
   it('prefers a Retry-After header over the body’s wait', async () => {
     const body = await readJson('gemini/error-429-resource-exhausted-short.json')
     const error = errorFromResponse({

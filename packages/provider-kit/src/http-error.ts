@@ -1,6 +1,6 @@
 import { redactSecrets, UnderstudyError } from '@understudy/core'
 import { parseRetryAfter } from './parse-retry-after.js'
-import type { ErrorDetails } from './provider-spec.js'
+import type { ErrorContext, ErrorDetails } from './provider-spec.js'
 import { redactSecretParams } from './redact.js'
 import { kindFromStatus } from './status-kind.js'
 
@@ -19,7 +19,7 @@ export interface ErrorResponse {
    * What the provider's dialect reads from the body (a spec's `readError`).
    * Its `kind` wins over the status table; a `readError` that throws is ignored.
    */
-  readonly readError?: (status: number, body: unknown) => ErrorDetails
+  readonly readError?: (status: number, body: unknown, response: ErrorContext) => ErrorDetails
   /** Now, in epoch ms: where an HTTP-date `Retry-After` is measured from. */
   readonly now: number
   /** Every key the call knows: none of them appears in the error. */
@@ -108,7 +108,12 @@ export function errorFromResponse(response: ErrorResponse): UnderstudyError {
 function readDetails(response: ErrorResponse): ErrorDetails {
   if (response.readError === undefined) return {}
   try {
-    return response.readError(response.status, response.body) ?? {}
+    return (
+      response.readError(response.status, response.body, {
+        headers: response.headers,
+        now: response.now,
+      }) ?? {}
+    )
   } catch {
     // A dialect that cannot read an odd body must not hide the HTTP error behind its own.
     return {}

@@ -14,6 +14,9 @@ export type {
   ProviderOptionsShape,
 } from './check-provider-options.js'
 export type {
+  AttemptTarget,
+  BuildRequestOptions,
+  ErrorContext,
   ErrorDetails,
   HttpRequestSpec,
   ProviderSpec,

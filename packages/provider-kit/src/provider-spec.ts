@@ -24,12 +24,47 @@ export interface HttpRequestSpec {
   readonly headers?: Readonly<Record<string, string>>
 }
 
+/**
+ * Where one attempt goes, as `defineProvider` resolved it: the model, the
+ * base URL (the target's, else the provider's) and the key it carries.
+ * What a dialect needs to route by URL (an API that takes its base URL with
+ * or without `/v1`) and to name the origin of state it must only send back
+ * there (core's `stateOrigin()`). The key is for that hash only: never in a
+ * body, a header of the dialect's own or a message.
+ */
+export interface AttemptTarget {
+  /** The model, without the provider prefix. */
+  readonly model: string
+  /** The base URL the request goes to, without a trailing `/`. */
+  readonly baseURL: string
+  /** The key the request carries; `undefined` for none. */
+  readonly apiKey: string | undefined
+}
+
+/** How `buildRequest` shapes one attempt's request. */
+export interface BuildRequestOptions {
+  /** Ask for a `text/event-stream` answer. */
+  readonly stream: boolean
+  /** Where the attempt goes. */
+  readonly target: AttemptTarget
+}
+
 /** What the provider knows of a 2xx answer besides its body, as `parseResponse` gets it. */
 export interface ResponseInfo {
   /** The HTTP status. */
   readonly status: number
   /** The upstream's request id, from the response headers; `undefined` when none came. */
   readonly requestId: string | undefined
+  /** Where the attempt went; absent when a response is parsed outside a provider (tests). */
+  readonly target?: AttemptTarget
+}
+
+/** What an error response carries besides its status and body, as `readError` gets it. */
+export interface ErrorContext {
+  /** Response headers by lower-case name; a repeated header may be a list. */
+  readonly headers: Readonly<Record<string, string | readonly string[]>>
+  /** Now, in epoch ms: where a reset time in a header is measured from. */
+  readonly now: number
 }
 
 /** What a dialect reads from an error body, for the classifier. */
@@ -37,7 +72,11 @@ export interface ErrorDetails {
   readonly kind?: ErrorKind
   /** The provider's own error message, to put (redacted) in the error. */
   readonly message?: string
-  /** A wait the body asks for (Gemini's `RetryInfo.retryDelay`), in ms. */
+  /**
+   * A wait the body or a vendor's own headers ask for (Gemini's
+   * `RetryInfo.retryDelay`, Anthropic's `anthropic-ratelimit-*-reset`), in
+   * ms. A standard `retry-after` / `retry-after-ms` header wins over it.
+   */
   readonly retryAfterMs?: number
 }
 
@@ -79,15 +118,25 @@ export interface ProviderSpec {
    * only that no key is configured.
    */
   readonly keySource?: KeySource
-  /** The credential headers for a key: `{ authorization: 'Bearer …' }`, `{ 'x-api-key': … }`. */
-  readonly authHeaders: (apiKey: string) => Readonly<Record<string, string>>
+  /**
+   * The credential headers for a key: `{ authorization: 'Bearer …' }`,
+   * `{ 'x-api-key': … }`. `source` says whose key it is: the provider's
+   * configured one (`spec.apiKey()`), or a target's own `apiKey` — for an
+   * API whose configured credential may be of another sort (Anthropic's
+   * auth token, sent as a bearer token where an API key goes in `x-api-key`).
+   */
+  readonly authHeaders: (
+    apiKey: string,
+    source: 'configured' | 'target',
+  ) => Readonly<Record<string, string>>
   /** Headers sent on every request of this provider (organization, project, user headers). */
   readonly headers?: Readonly<Record<string, string>>
-  /** The request of one attempt; throw kind `unsupported` for what the API cannot express. */
-  readonly buildRequest: (
-    request: ChatRequest,
-    options: { readonly stream: boolean },
-  ) => HttpRequestSpec
+  /**
+   * The request of one attempt; throw kind `unsupported` for what the API
+   * cannot express. Called once the attempt's key is known, so `target`
+   * says where it goes.
+   */
+  readonly buildRequest: (request: ChatRequest, options: BuildRequestOptions) => HttpRequestSpec
   /**
    * The response of a 200 JSON body; throw an `UnderstudyError` when the
    * body is not one. A response that already holds `info`'s `status` and
@@ -95,8 +144,12 @@ export interface ProviderSpec {
    * otherwise the provider copies it to add them.
    */
   readonly parseResponse: (body: unknown, info: ResponseInfo) => ProviderResponse
-  /** A fresh stream parser for one attempt. */
-  readonly createStreamParser: () => StreamParser
-  /** What the error body says, beyond its HTTP status: the kind (`insufficient_quota` → `quota`), message, wait. */
-  readonly readError: (status: number, body: unknown) => ErrorDetails
+  /** A fresh stream parser for one attempt, told where the attempt went. */
+  readonly createStreamParser: (target: AttemptTarget) => StreamParser
+  /**
+   * What the error body says, beyond its HTTP status: the kind
+   * (`insufficient_quota` → `quota`), message, wait; `response` has the
+   * headers, for a wait only a vendor's own headers tell.
+   */
+  readonly readError: (status: number, body: unknown, response: ErrorContext) => ErrorDetails
 }
