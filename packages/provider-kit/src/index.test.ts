@@ -26,6 +26,8 @@ const publicAPI = [
   'redactHeaders',
   'redactURL',
   'sendRequest',
+  'sniffImageType',
+  'toBase64',
   'type AbortEmitter',
   'type DefineProviderOptions',
   'type AttemptTarget',

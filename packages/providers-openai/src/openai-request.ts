@@ -8,7 +8,7 @@ import {
   type ToolChoice,
   UnderstudyError,
 } from '@understudy/core'
-import type { HttpRequestSpec } from '@understudy/provider-kit'
+import { type HttpRequestSpec, sniffImageType, toBase64 } from '@understudy/provider-kit'
 
 /** How {@link buildOpenAIRequest} shapes the body for one attempt. */
 export interface OpenAIRequestOptions {
@@ -185,33 +185,6 @@ function imageUrlOf(part: ImagePart): string {
     })
   }
   return `data:${mediaType};base64,${toBase64(bytes)}`
-}
-
-/** Base64 of `bytes`: Node's `Buffer` where there is one, `btoa` in other runtimes. */
-function toBase64(bytes: Uint8Array): string {
-  if (typeof Buffer !== 'undefined') {
-    // A view on the same memory: no copy of the image before encoding.
-    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64')
-  }
-  let binary = ''
-  // In slices: spreading a whole large image into one call would overflow the stack.
-  for (let start = 0; start < bytes.length; start += 0x8000) {
-    binary += String.fromCharCode(...bytes.subarray(start, start + 0x8000))
-  }
-  return btoa(binary)
-}
-
-/** The media type of PNG, JPEG, GIF and WebP bytes, from their signatures. */
-function sniffImageType(bytes: Uint8Array): string | undefined {
-  const starts = (...signature: number[]): boolean =>
-    signature.every((byte, index) => bytes[index] === byte)
-  if (starts(0x89, 0x50, 0x4e, 0x47)) return 'image/png'
-  if (starts(0xff, 0xd8, 0xff)) return 'image/jpeg'
-  if (starts(0x47, 0x49, 0x46, 0x38)) return 'image/gif'
-  // RIFF....WEBP
-  const webp = [0x57, 0x45, 0x42, 0x50].every((byte, index) => bytes[8 + index] === byte)
-  if (starts(0x52, 0x49, 0x46, 0x46) && webp) return 'image/webp'
-  return undefined
 }
 
 function toOpenAITool(tool: Tool): Body {
