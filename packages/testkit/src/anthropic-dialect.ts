@@ -97,12 +97,29 @@ function readAnswer(reply: AnswerReply): Answer {
   const written = [reply.reasoning ?? '', text, ...toolCalls.map((call) => call.arguments)]
   return {
     blocks,
-    stopReason: stopReasons[finishReason],
+    stopReason: reply.stopReason ?? stopReasons[finishReason],
     inputTokens: reply.usage?.inputTokens ?? 12,
     // About four characters a token; the real API never reports zero output tokens.
     outputTokens: reply.usage?.outputTokens ?? Math.max(1, Math.ceil(written.join('').length / 4)),
   }
 }
+
+/**
+ * The `stop_details` field of a refusal: its category and explanation
+ * (`null` when the refusal names no category, as the API documents). Other
+ * stop reasons carry none, as in the recorded responses.
+ */
+function stopDetailsOf(stopReason: string): Record<string, unknown> {
+  return stopReason === 'refusal'
+    ? { stop_details: { type: 'refusal', category: null, explanation: null } }
+    : {}
+}
+
+/**
+ * The sampling parameters `anthropic-version: 2026-10-21` rejects with a
+ * 400 even at their default values; `2023-06-01` takes them.
+ */
+const samplingParams: readonly string[] = ['temperature', 'top_p', 'top_k']
 
 /** `"Hello there, you"` → `["Hello", " there,", " you"]`: how the API streams words. */
 function splitWords(text: string): readonly string[] {
@@ -208,8 +225,10 @@ function event(data: Record<string, unknown>): SseEvent {
  * it: bodies, streams and errors shaped like the recorded responses in
  * `fixtures/anthropic/`. Finish reasons map to `stop_reason` as `stop` →
  * `end_turn`, `length` → `max_tokens`, `tool_calls` → `tool_use`,
- * `content_filter` → `refusal`, `other` → `pause_turn`; reasoning becomes a
- * signed `thinking` block.
+ * `content_filter` → `refusal` (with `stop_details`), `other` → `pause_turn`,
+ * or a reply's own `stopReason` verbatim; reasoning becomes a signed
+ * `thinking` block. Under `anthropic-version: 2026-10-21` a request that
+ * sets `temperature`, `top_p` or `top_k` gets the API's 400, whatever the script.
  */
 export const anthropicDialect: Dialect = {
   name: 'anthropic',
@@ -224,6 +243,25 @@ export const anthropicDialect: Dialect = {
     }
   },
 
+  reject(request) {
+    // The version the SDK 1.x majors send: it takes no sampling parameters.
+    if (request.headers['anthropic-version'] !== '2026-10-21') return undefined
+    const body = typeof request.body === 'object' && request.body !== null ? request.body : {}
+    const sent = samplingParams.find((name) => Reflect.get(body, name) !== undefined)
+    if (sent === undefined) return undefined
+    return {
+      status: 400,
+      body: {
+        type: 'error',
+        error: {
+          type: 'invalid_request_error',
+          message: `${sent}: Extra inputs are not permitted under anthropic-version 2026-10-21`,
+        },
+        request_id: requestId(),
+      },
+    }
+  },
+
   answer(reply, route) {
     const answer = readAnswer(reply)
     return {
@@ -234,6 +272,7 @@ export const anthropicDialect: Dialect = {
       content: answer.blocks.map(contentOf),
       stop_reason: answer.stopReason,
       stop_sequence: null,
+      ...stopDetailsOf(answer.stopReason),
       usage: usageOf(answer.inputTokens, answer.outputTokens),
     }
   },
@@ -271,7 +310,11 @@ export const anthropicDialect: Dialect = {
     events.push(
       event({
         type: 'message_delta',
-        delta: { stop_reason: answer.stopReason, stop_sequence: null },
+        delta: {
+          stop_reason: answer.stopReason,
+          stop_sequence: null,
+          ...stopDetailsOf(answer.stopReason),
+        },
         usage: {
           input_tokens: answer.inputTokens,
           cache_creation_input_tokens: 0,

@@ -148,6 +148,28 @@ describe('the fake Anthropic server, read by @anthropic-ai/sdk', () => {
     expect(signature).not.toBe('')
   })
 
+  it('reads a refusal with its stop_details, in a body and in a stream', async () => {
+    const { client } = await setup({ respond: { text: 'I can', finishReason: 'content_filter' } })
+    const message = await client.messages.create({ model, max_tokens: 256, messages })
+    expect(message.stop_reason).toBe('refusal')
+    expect(message.stop_details).toEqual({ type: 'refusal', category: null, explanation: null })
+
+    const streamed = await client.messages
+      .stream({ model, max_tokens: 256, messages })
+      .finalMessage()
+    expect(streamed.stop_reason).toBe('refusal')
+    expect(streamed.stop_details).toMatchObject({ type: 'refusal' })
+  })
+
+  it('reads a scripted stop reason verbatim: model_context_window_exceeded', async () => {
+    const { client } = await setup({
+      respond: { text: 'Cut', stopReason: 'model_context_window_exceeded' },
+    })
+    const message = await client.messages.create({ model, max_tokens: 256, messages })
+    expect(message.stop_reason).toBe('model_context_window_exceeded')
+    expect(message.stop_details ?? null).toBeNull()
+  })
+
   describe('typed errors', () => {
     it('rejects a 429 with RateLimitError, its Retry-After readable on headers', async () => {
       const { client } = await setup({ respond: { status: 429, retryAfter: '16' } })
@@ -171,6 +193,29 @@ describe('the fake Anthropic server, read by @anthropic-ai/sdk', () => {
 
       expect(error).toBeInstanceOf(errorClass)
       expect(error).toMatchObject({ status, type })
+    })
+
+    it('rejects temperature under the version the SDK sends (2026-10-21) with a BadRequestError', async () => {
+      const { server, client } = await setup({ respond: { text: 'never served' } })
+      const error = await failure(
+        client.messages.create({ model, max_tokens: 256, messages, temperature: 0 }),
+      )
+
+      expect(error).toBeInstanceOf(BadRequestError)
+      expect(error).toMatchObject({ status: 400, type: 'invalid_request_error' })
+      expect(server.requests[0]?.headers['anthropic-version']).toBe('2026-10-21')
+      // Without the parameter the same server answers as scripted.
+      const message = await client.messages.create({ model, max_tokens: 256, messages })
+      expect(message.content).toEqual([{ type: 'text', text: 'never served' }])
+    })
+
+    it('takes temperature, top_p and top_k under anthropic-version 2023-06-01', async () => {
+      const { client } = await setup({ respond: { text: 'Sure.' } })
+      const message = await client.messages.create(
+        { model, max_tokens: 256, messages, temperature: 0, top_p: 0.9, top_k: 5 },
+        { headers: { 'anthropic-version': '2023-06-01' } },
+      )
+      expect(message.content).toEqual([{ type: 'text', text: 'Sure.' }])
     })
 
     it('rejects a 529 with InternalServerError carrying overloaded_error', async () => {

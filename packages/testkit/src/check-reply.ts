@@ -30,6 +30,7 @@ const answerSchema = z.strictObject({
     .optional(),
   reasoning: z.string().optional(),
   finishReason: z.enum(['stop', 'length', 'tool_calls', 'content_filter', 'other']).optional(),
+  stopReason: z.string().optional(),
   usage: z
     .strictObject({ inputTokens: z.number().int().min(0), outputTokens: z.number().int().min(0) })
     .optional(),

@@ -13,6 +13,8 @@ export interface DialectRequest {
   readonly path: string
   readonly query: Readonly<Record<string, string>>
   readonly body: unknown
+  /** The request headers, by lower-case name. */
+  readonly headers: Readonly<Record<string, string>>
 }
 
 /** A streamed answer: its events, the last `terminalEvents` of which are the terminal signal. */
@@ -35,6 +37,12 @@ export interface Dialect {
   readonly name: string
   /** The route of a request, or `undefined` when its path is none of this API's (a 404). */
   route(request: DialectRequest): DialectRoute | undefined
+  /**
+   * The error the real API answers to this request whatever the script
+   * says (a parameter its version rejects), or `undefined` to serve the
+   * script. Optional: most dialects refuse nothing.
+   */
+  reject?(request: DialectRequest, route: DialectRoute): ErrorReply | undefined
   /** The JSON body of a successful answer. */
   answer(reply: AnswerReply, route: DialectRoute): unknown
   /**

@@ -111,18 +111,21 @@ export async function startFakeServer(
     const parsedURL = new URL(req.url ?? '/', 'http://127.0.0.1')
     const query = Object.fromEntries(parsedURL.searchParams)
     const body = parseBody(text)
-    const route = dialect.route({
+    const headers = flattenHeaders(req.headers)
+    const dialectRequest = {
       method: req.method ?? 'GET',
       path: parsedURL.pathname,
       query,
       body,
-    })
+      headers,
+    }
+    const route = dialect.route(dialectRequest)
     const record: MutableRecord = {
       index: requests.length,
       method: req.method ?? 'GET',
       path: parsedURL.pathname,
       query,
-      headers: flattenHeaders(req.headers),
+      headers,
       body,
       model: route?.model,
       stream: route?.stream ?? false,
@@ -138,7 +141,8 @@ export async function startFakeServer(
       sendJson(res, 404, { error: { message: `No route for ${record.method} ${record.path}` } }, {})
       return
     }
-    const reply = pick(route)
+    const refused = dialect.reject?.(dialectRequest, route)
+    const reply: Reply = refused ?? pick(route)
     const send = (): void => {
       if (res.destroyed) return
       serve(res, reply, route, record.index)

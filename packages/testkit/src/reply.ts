@@ -18,6 +18,12 @@ export interface AnswerReply {
   readonly reasoning?: string
   /** @default 'stop', or 'tool_calls' when there are tool calls */
   readonly finishReason?: FinishReason
+  /**
+   * The vendor's own stop reason, verbatim, in place of the one
+   * `finishReason` maps to: a reason no finish reason names (Anthropic's
+   * `model_context_window_exceeded`, `stop_sequence`). Read by the Anthropic dialect.
+   */
+  readonly stopReason?: string
   readonly usage?: { readonly inputTokens: number; readonly outputTokens: number }
   /** How a stream splits `text`: these pieces, in order. @default words */
   readonly chunks?: readonly string[]
