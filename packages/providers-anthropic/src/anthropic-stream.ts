@@ -6,15 +6,8 @@ import { mapStopReason } from './anthropic-finish-reason.js'
 import { type AnthropicUsage, mergeUsage, toUsage } from './anthropic-usage.js'
 import { type ThinkingBlock, thinkingState } from './thinking-state.js'
 
-const usageSchema = z
-  .object({
-    input_tokens: z.unknown(),
-    output_tokens: z.unknown(),
-    cache_creation_input_tokens: z.unknown(),
-    cache_read_input_tokens: z.unknown(),
-  })
-  .nullish()
-  .catch(undefined)
+/** `usage`: any object; a count written oddly is dropped by `toUsage`, never fatal. */
+const usageSchema = z.looseObject({}).nullish().catch(undefined)
 
 const messageStartSchema = z.object({ message: z.object({ usage: usageSchema }) })
 
