@@ -163,7 +163,7 @@ export function anthropic(options: AnthropicProviderOptions = {}): Provider {
     key: credential()?.value,
     keyPerTarget: checked.keyPerTarget,
   })
-  return defineProvider(
+  const provider = defineProvider(
     {
       id: anthropicId,
       baseURL,
@@ -188,4 +188,7 @@ export function anthropic(options: AnthropicProviderOptions = {}): Provider {
       ...(checked.fetch !== undefined && { fetch: checked.fetch }),
     },
   )
+  // The Messages API continues a final assistant turn (prefill): a stream
+  // interrupted elsewhere can be continued here with `midStream: 'continue'`.
+  return Object.freeze({ ...provider, assistantPrefix: true })
 }

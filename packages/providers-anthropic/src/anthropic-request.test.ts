@@ -269,6 +269,22 @@ describe('buildAnthropicRequest', () => {
     })
   })
 
+  it('sends a final assistant turn as a prefill, without its trailing whitespace', () => {
+    const prefill = (content: string) =>
+      body({
+        model,
+        messages: [
+          { role: 'user', content: 'Count' },
+          { role: 'assistant', content },
+        ],
+      }).messages
+    expect(prefill('One, two, ')).toEqual([
+      { role: 'user', content: 'Count' },
+      { role: 'assistant', content: 'One, two,' },
+    ])
+    expect(prefill('  ')).toEqual([{ role: 'user', content: 'Count' }])
+  })
+
   it('sends the version header and the path under a base URL with or without /v1', () => {
     const built = buildAnthropicRequest(
       { model, messages: [{ role: 'user', content: 'x' }] },

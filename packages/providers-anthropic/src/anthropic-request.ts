@@ -64,6 +64,8 @@ const imageTypes: ReadonlySet<string> = new Set([
  * - Tool results become `tool_result` blocks in a user turn, and
  *   consecutive turns of one role are merged into one (the API takes no
  *   two in a row), every block kept in order.
+ * - A final assistant turn is a prefill the model continues; its trailing
+ *   whitespace is not sent (the API refuses it).
  * - Assistant turns carry their text, their tool calls as `tool_use`
  *   blocks (ids kept) and — only when this same origin wrote them — their
  *   signed thinking blocks from `providerState`.
@@ -108,6 +110,7 @@ export function buildAnthropicRequest(
     if (last !== undefined && last.role === role) last.content.push(...blocks)
     else turns.push({ role, content: blocks })
   }
+  trimPrefill(turns)
   const body: Body = {
     model: request.model,
     max_tokens: request.maxTokens ?? options.maxTokens,
@@ -174,6 +177,22 @@ function checkExpressible(request: ChatRequest, version: AnthropicVersion): void
 
 function unsupported(what: string): UnderstudyError {
   return new UnderstudyError({ kind: 'unsupported', message: `cannot express ${what}` })
+}
+
+/**
+ * A request that ends with the assistant's turn asks the model to continue
+ * it (prefill, which `assistantPrefix` declares); the API refuses a final
+ * assistant text that ends in whitespace, so that whitespace is not sent.
+ */
+function trimPrefill(turns: Turn[]): void {
+  const last = turns[turns.length - 1]
+  const block = last?.role === 'assistant' ? last.content[last.content.length - 1] : undefined
+  if (last === undefined || block === undefined || block.type !== 'text') return
+  const text = String(block.text).trimEnd()
+  // The block is this call's own value: replaced, not written.
+  if (text === '') last.content.pop()
+  else last.content[last.content.length - 1] = { type: 'text', text }
+  if (last.content.length === 0) turns.pop()
 }
 
 function toWireTurn(turn: Turn): Body {

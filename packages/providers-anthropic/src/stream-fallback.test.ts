@@ -4,9 +4,9 @@ import { anthropic } from './anthropic-provider.js'
 
 // The streaming suite: `client.stream()` over real sockets to the fake
 // Anthropic server, `anthropic()` as primary and fallback, on the default
-// version. The Messages API takes no assistant prefix through this
-// provider, so the suite checks that continuation is refused with the
-// reason in the trace.
+// version. The Messages API continues a final assistant turn (prefill), so
+// the suite checks that continuation is handed to the fallback, the
+// delivered text sent as its prefix.
 streamFallbackSuite('anthropic()', {
   provider: ({ baseURL, apiKey }) => anthropic({ baseURL, apiKey }),
   startServer: startFakeAnthropic,
