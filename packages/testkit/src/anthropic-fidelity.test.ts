@@ -197,9 +197,9 @@ describe('the fake Anthropic server, read by @anthropic-ai/sdk', () => {
 
     it('rejects temperature under the version the SDK sends (2026-10-21) with a BadRequestError', async () => {
       const { server, client } = await setup({ respond: { text: 'never served' } })
-      const error = await failure(
-        client.messages.create({ model, max_tokens: 256, messages, temperature: 0 }),
-      )
+      // The SDK's 1.x types have no `temperature` (its version rejects it): sent as a wider value.
+      const params = { model, max_tokens: 256, messages, temperature: 0 }
+      const error = await failure(client.messages.create(params))
 
       expect(error).toBeInstanceOf(BadRequestError)
       expect(error).toMatchObject({ status: 400, type: 'invalid_request_error' })
@@ -211,10 +211,10 @@ describe('the fake Anthropic server, read by @anthropic-ai/sdk', () => {
 
     it('takes temperature, top_p and top_k under anthropic-version 2023-06-01', async () => {
       const { client } = await setup({ respond: { text: 'Sure.' } })
-      const message = await client.messages.create(
-        { model, max_tokens: 256, messages, temperature: 0, top_p: 0.9, top_k: 5 },
-        { headers: { 'anthropic-version': '2023-06-01' } },
-      )
+      const params = { model, max_tokens: 256, messages, temperature: 0, top_p: 0.9, top_k: 5 }
+      const message = await client.messages.create(params, {
+        headers: { 'anthropic-version': '2023-06-01' },
+      })
       expect(message.content).toEqual([{ type: 'text', text: 'Sure.' }])
     })
 
