@@ -347,6 +347,30 @@ describe('anthropic', () => {
       expect(fake.requests[0]?.headers.accept).toBe('text/event-stream')
     })
 
+    it('falls back from an in-band overloaded_error before the first token', async () => {
+      const primary = await server({ respond: { fault: 'in-band-error', afterEvents: 1 } })
+      const backup = await server({ respond: { chunks: ['From ', 'the backup.'] } })
+      const client = createClient({
+        providers: [
+          anthropic({ apiKey: 'k', baseURL: primary.url }),
+          { ...anthropic({ apiKey: 'k', baseURL: backup.url }), id: 'backup' },
+        ],
+        retries: 0,
+      })
+      const stream = client.stream(
+        { model: `anthropic/${model}`, messages: hi.messages },
+        { fallbacks: [`backup/${model}`] },
+      )
+      let text = ''
+      for await (const event of stream) if (event.type === 'text') text += event.text
+      const response = await stream.response
+      expect(text).toBe('From the backup.')
+      expect(response.attempts.map((attempt) => attempt.error?.kind)).toEqual([
+        'overloaded',
+        undefined,
+      ])
+    })
+
     it('classifies an in-band overloaded_error and a body without message_stop', async () => {
       const fake = await server()
       fake.script(model, { fault: 'in-band-error', afterEvents: 1 }, { fault: 'no-terminal' })
