@@ -1,5 +1,5 @@
 import { defineConfig } from 'vitest/config'
-import { sharedTest, workspaceAlias } from './vitest.shared.ts'
+import { aiSdk6Provider, sharedTest, workspaceAlias } from './vitest.shared.ts'
 
 /**
  * Tests that need Node >= 22 (`ai` 7 in @understudy/ai-sdk) are
@@ -30,7 +30,7 @@ export default defineConfig({
   test: {
     projects: [
       {
-        resolve: { alias: workspaceAlias },
+        resolve: { alias: [...workspaceAlias, aiSdk6Provider] },
         test: {
           ...sharedTest,
           name: 'node',

@@ -1,8 +1,8 @@
 import { defineProject } from 'vitest/config'
-import { sharedTest, workspaceAlias } from '../../vitest.shared.ts'
+import { aiSdk6Provider, sharedTest, workspaceAlias } from '../../vitest.shared.ts'
 
 export default defineProject({
-  resolve: { alias: workspaceAlias },
+  resolve: { alias: [...workspaceAlias, aiSdk6Provider] },
   test: {
     ...sharedTest,
     name: 'ai-sdk',
