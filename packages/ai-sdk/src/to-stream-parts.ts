@@ -18,7 +18,7 @@ import { toAISDKUsage } from './usage.js'
 export interface StreamPartsSource {
   readonly iterator: AsyncIterator<StreamEvent>
   /** The iterator's first result, read by `doStream` before it returned. */
-  readonly first: IteratorResult<unknown>
+  readonly first: IteratorResult<StreamEvent>
   readonly stream: ChatStream
   readonly warnings: SharedV3Warning[]
   /** The primary target, named in an error when no attempt is. */
@@ -49,7 +49,7 @@ export function toStreamParts(
   source: StreamPartsSource,
 ): ReadableStream<LanguageModelV3StreamPart> {
   const { iterator, warnings } = source
-  let pending: IteratorResult<unknown> | undefined = source.first
+  let pending: IteratorResult<StreamEvent> | undefined = source.first
   let ended = false
   let textId: string | undefined
   let reasoningId: string | undefined
@@ -178,7 +178,7 @@ export function toStreamParts(
             ended = true
             await finish(parts)
           } else {
-            partsOf(result.value as StreamEvent, parts)
+            partsOf(result.value, parts)
           }
         }
       } catch (error) {

@@ -11,6 +11,7 @@ import {
   type Client,
   ConfigError,
   isUnderstudyError,
+  type StreamEvent,
 } from '@understudy/core'
 import { toAISDKFinishReason } from './finish-reason.js'
 import { toAPICallError } from './to-api-call-error.js'
@@ -108,7 +109,7 @@ class UnderstudyLanguageModel implements LanguageModelV3 {
     const { request, warnings } = toChatRequest(this.modelId, options)
     const stream = this.#client.stream(request, this.#callOptions(options))
     const iterator = stream[Symbol.asyncIterator]()
-    let first: IteratorResult<unknown>
+    let first: IteratorResult<StreamEvent>
     try {
       // The commit point: nothing is returned before the winning attempt's
       // first content, so every failure before it is the chain's to handle.
