@@ -17,6 +17,7 @@ import type {
   ToolCall,
   ToolChoice,
 } from '@understudy/core'
+import { readProviderState } from './provider-state.js'
 
 /** An AI SDK call as Understudy's request, and what of it could not be expressed. */
 export interface ConvertedCall {
@@ -136,10 +137,12 @@ export function toMessages(prompt: LanguageModelV3Prompt): Message[] {
           // Reasoning and provider-executed tool results are the model's own
           // record; Understudy's history has no place for them.
         }
+        const providerState = readProviderState(message.content)
         messages.push({
           role: 'assistant',
           content: text,
           ...(toolCalls.length > 0 && { toolCalls }),
+          ...(providerState !== undefined && { providerState }),
         })
         break
       }

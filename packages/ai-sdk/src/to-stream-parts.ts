@@ -10,6 +10,7 @@ import {
   type UnderstudyError,
 } from '@understudy/core'
 import { toAISDKFinishReason } from './finish-reason.js'
+import { providerStateMetadata } from './provider-state.js'
 import { toAPICallError } from './to-api-call-error.js'
 import { traceAttempt, traceOf } from './understudy-trace.js'
 import { toAISDKUsage } from './usage.js'
@@ -129,8 +130,14 @@ export function toStreamParts(
   }
 
   const finish = async (parts: LanguageModelV3StreamPart[]): Promise<void> => {
+    // The response first: its providerState goes on the text's end and the
+    // tool calls, for the next step of a tool loop (see provider-state.ts).
+    const response = await source.stream.response
+    const metadata = providerStateMetadata(response.message.providerState)
+    const state = metadata === undefined ? {} : { providerMetadata: metadata }
     closeReasoning(parts)
-    closeText(parts)
+    if (textId !== undefined) parts.push({ type: 'text-end', id: textId, ...state })
+    textId = undefined
     for (const call of toolCalls.values()) {
       parts.push({ type: 'tool-input-end', id: call.id })
       parts.push({
@@ -138,9 +145,9 @@ export function toStreamParts(
         toolCallId: call.id,
         toolName: call.name,
         input: call.arguments === '' ? '{}' : call.arguments,
+        ...state,
       })
     }
-    const response = await source.stream.response
     parts.push({
       type: 'finish',
       finishReason: toAISDKFinishReason(response.finishReason),

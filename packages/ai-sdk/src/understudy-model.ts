@@ -14,6 +14,7 @@ import {
   type StreamEvent,
 } from '@understudy/core'
 import { toAISDKFinishReason } from './finish-reason.js'
+import { providerStateMetadata } from './provider-state.js'
 import { toAPICallError } from './to-api-call-error.js'
 import { toChatRequest } from './to-chat-request.js'
 import { toStreamParts } from './to-stream-parts.js'
@@ -143,19 +144,25 @@ function mergeHeaders(
   return merged
 }
 
-/** The winning response as the spec's content: reasoning, text, then tool calls. */
+/**
+ * The winning response as the spec's content: reasoning, text, then tool
+ * calls, each carrying the answer's `providerState` for the next step.
+ */
 function toContent(response: ChatResponse): LanguageModelV3Content[] {
   const content: LanguageModelV3Content[] = []
+  const providerMetadata = providerStateMetadata(response.message.providerState)
+  const state = providerMetadata === undefined ? {} : { providerMetadata }
   if (response.reasoning !== undefined && response.reasoning !== '') {
-    content.push({ type: 'reasoning', text: response.reasoning })
+    content.push({ type: 'reasoning', text: response.reasoning, ...state })
   }
-  if (response.text !== '') content.push({ type: 'text', text: response.text })
+  if (response.text !== '') content.push({ type: 'text', text: response.text, ...state })
   for (const call of response.toolCalls) {
     content.push({
       type: 'tool-call',
       toolCallId: call.id,
       toolName: call.name,
       input: call.arguments,
+      ...state,
     })
   }
   return content

@@ -58,6 +58,58 @@ function echoProvider(id: string): Provider {
   }
 }
 
+/**
+ * A provider that signs its answers (as Anthropic signs thinking): its first
+ * answer calls a tool and carries `providerState`; it records every request,
+ * so a test sees whether the next step sent the state back.
+ */
+function signingProvider(id: string) {
+  const requests: ChatRequest[] = []
+  const state = { provider: id, origin: `${id}:origin`, data: { signature: 'sig-1' } }
+  const firstAnswer = (request: ChatRequest): boolean => {
+    requests.push(structuredClone(request))
+    return !request.messages.some((message) => message.role === 'tool')
+  }
+  const provider: Provider = {
+    id,
+    async complete(request) {
+      if (!firstAnswer(request)) {
+        return {
+          text: 'Done.',
+          message: { role: 'assistant', content: 'Done.' },
+          toolCalls: [],
+          finishReason: 'stop',
+          usage: {},
+        }
+      }
+      const toolCalls = [{ id: 'call-1', name: 'lookup', arguments: '{}' }]
+      return {
+        text: '',
+        message: { role: 'assistant', content: '', toolCalls, providerState: state },
+        toolCalls,
+        finishReason: 'tool_calls',
+        usage: {},
+      }
+    },
+    async *stream(request) {
+      if (!firstAnswer(request)) {
+        yield { type: 'text', text: 'Done.' }
+        yield { type: 'finish', finishReason: 'stop', usage: {} }
+        return
+      }
+      yield {
+        type: 'tool-call-delta',
+        index: 0,
+        id: 'call-1',
+        name: 'lookup',
+        argumentsDelta: '{}',
+      }
+      yield { type: 'finish', finishReason: 'tool_calls', usage: {}, providerState: state }
+    },
+  }
+  return { provider, requests, state }
+}
+
 /** `understudyModel` inside one major of the AI SDK. */
 export function understudyModelSuite(sdk: Sdk): void {
   const { generateText, streamText, generateObject, Output, tool, jsonSchema, stepCountIs } = sdk
@@ -428,5 +480,37 @@ export function understudyModelSuite(sdk: Sdk): void {
       }
       expect(primary.calls[0]?.aborted).toBe(true)
     })
+  })
+  describe(`understudyModel in ai ${sdk.major}: a tool loop's providerState`, () => {
+    for (const via of ['generateText', 'streamText'] as const) {
+      it(`hands a signed answer's providerState back to its provider in the next step (${via})`, async () => {
+        const { provider, requests, state } = signingProvider('signer')
+        const client = createClient({ providers: [provider] })
+        const model = understudyModel(client, { model: 'signer/m' })
+        const tools = {
+          lookup: tool({
+            inputSchema: jsonSchema<Record<string, never>>({ type: 'object', properties: {} }),
+            execute: async () => 'found',
+          }),
+        }
+        const call = {
+          model,
+          prompt: 'Look it up.',
+          tools,
+          stopWhen: stepCountIs(2),
+          maxRetries: 0,
+        }
+        const text =
+          via === 'generateText' ? (await generateText(call)).text : await streamText(call).text
+        expect(text).toBe('Done.')
+        expect(requests).toHaveLength(2)
+        expect(requests[1]?.messages[1]).toEqual({
+          role: 'assistant',
+          content: '',
+          toolCalls: [{ id: 'call-1', name: 'lookup', arguments: '{}' }],
+          providerState: state,
+        })
+      })
+    }
   })
 }
