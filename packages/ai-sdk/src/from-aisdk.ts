@@ -7,10 +7,12 @@ import type {
   LanguageModelV4,
   LanguageModelV4CallOptions,
   LanguageModelV4Message,
+  SharedV3ProviderMetadata,
 } from '@ai-sdk/provider'
 import {
   type ChatRequest,
   ConfigError,
+  type JsonValue,
   type Provider,
   type ProviderContext,
   type ProviderResponse,
@@ -20,6 +22,7 @@ import {
 } from '@understudy/core'
 import { classifyAISDKError } from './classify-aisdk-error.js'
 import { fromAISDKFinishReason } from './finish-reason.js'
+import { mergeMetadata, type ReplayPart, replayState } from './replay-parts.js'
 import { toCallOptions } from './to-call-options.js'
 import { fromAISDKUsage } from './usage.js'
 
@@ -116,7 +119,7 @@ export function fromAISDK(
       } catch (error) {
         throw classifyAISDKError(error, origin, now())
       }
-      return toResponse(content, result.finishReason.unified, result.usage)
+      return toResponse(content, result.finishReason.unified, result.usage, origin)
     },
     stream(request, context) {
       return streamAttempt(prepare, request, context, now)
@@ -195,20 +198,41 @@ function toResponse(
   content: readonly LanguageModelV3Content[],
   unified: string,
   usage: LanguageModelV3Usage | undefined,
+  origin: { readonly provider: string; readonly model: string },
 ): ProviderResponse {
   let text = ''
   let reasoning = ''
   const toolCalls: ToolCall[] = []
+  const parts: ReplayPart[] = []
   for (const part of content) {
-    if (part.type === 'text') text += part.text
-    else if (part.type === 'reasoning') reasoning += part.text
-    else if (part.type === 'tool-call' && part.providerExecuted !== true) {
+    const options =
+      part.providerMetadata === undefined ? {} : { providerOptions: part.providerMetadata }
+    if (part.type === 'text') {
+      text += part.text
+      parts.push({ type: 'text', text: part.text, ...options })
+    } else if (part.type === 'reasoning') {
+      reasoning += part.text
+      parts.push({ type: 'reasoning', text: part.text, ...options })
+    } else if (part.type === 'tool-call' && part.providerExecuted !== true) {
       toolCalls.push({ id: part.toolCallId, name: part.toolName, arguments: part.input })
+      parts.push({
+        type: 'tool-call',
+        toolCallId: part.toolCallId,
+        toolName: part.toolName,
+        input: parseInput(part.input),
+        ...options,
+      })
     }
   }
+  const providerState = replayState(origin.provider, origin.model, parts)
   return {
     text,
-    message: { role: 'assistant', content: text, ...(toolCalls.length > 0 && { toolCalls }) },
+    message: {
+      role: 'assistant',
+      content: text,
+      ...(toolCalls.length > 0 && { toolCalls }),
+      ...(providerState !== undefined && { providerState }),
+    },
     toolCalls,
     ...(reasoning !== '' && { reasoning }),
     finishReason: fromAISDKFinishReason(unified),
@@ -242,6 +266,24 @@ async function* streamAttempt(
   }
   const reader = stream.getReader()
   const indexes = new Map<string, number>()
+  // The answer's parts as written, for its providerState (see replay-parts.ts).
+  const parts: ReplayPart[] = []
+  const blocks = new Map<string, ReplayPart & { readonly type: 'text' | 'reasoning' }>()
+  const block = (
+    type: 'text' | 'reasoning',
+    id: string,
+    metadata: SharedV3ProviderMetadata | undefined,
+  ) => {
+    let open = blocks.get(`${type}:${id}`)
+    if (open === undefined) {
+      open = { type, text: '' }
+      blocks.set(`${type}:${id}`, open)
+      parts.push(open)
+    }
+    const merged = mergeMetadata(open.providerOptions, metadata)
+    if (merged !== undefined) open.providerOptions = merged
+    return open
+  }
   let done = false
   try {
     for (;;) {
@@ -257,10 +299,20 @@ async function* streamAttempt(
       }
       const part = read.value
       switch (part.type) {
+        case 'text-start':
+        case 'text-end':
+          block('text', part.id, part.providerMetadata)
+          break
+        case 'reasoning-start':
+        case 'reasoning-end':
+          block('reasoning', part.id, part.providerMetadata)
+          break
         case 'text-delta':
+          block('text', part.id, part.providerMetadata).text += part.delta
           if (part.delta !== '') yield { type: 'text', text: part.delta }
           break
         case 'reasoning-delta':
+          block('reasoning', part.id, part.providerMetadata).text += part.delta
           if (part.delta !== '') yield { type: 'reasoning', text: part.delta }
           break
         case 'tool-input-start': {
@@ -284,8 +336,16 @@ async function* streamAttempt(
           break
         }
         case 'tool-call':
+          if (part.providerExecuted === true) break
+          parts.push({
+            type: 'tool-call',
+            toolCallId: part.toolCallId,
+            toolName: part.toolName,
+            input: parseInput(part.input),
+            ...(part.providerMetadata !== undefined && { providerOptions: part.providerMetadata }),
+          })
           // A provider that streams no tool input sends the whole call at once.
-          if (part.providerExecuted !== true && !indexes.has(part.toolCallId)) {
+          if (!indexes.has(part.toolCallId)) {
             const index = indexes.size
             indexes.set(part.toolCallId, index)
             yield {
@@ -297,13 +357,16 @@ async function* streamAttempt(
             }
           }
           break
-        case 'finish':
+        case 'finish': {
+          const providerState = replayState(origin.provider, origin.model, parts)
           yield {
             type: 'finish',
             finishReason: fromAISDKFinishReason(part.finishReason.unified),
             usage: fromAISDKUsage(part.usage),
+            ...(providerState !== undefined && { providerState }),
           }
           break
+        }
         case 'error':
           throw classifyAISDKError(part.error, origin, now())
         default:
@@ -318,5 +381,14 @@ async function* streamAttempt(
       reader.cancel().catch(() => {})
     }
     reader.releaseLock()
+  }
+}
+
+/** A tool call's input as JSON, for the replayed turn; kept as text when it is not JSON. */
+function parseInput(text: string): JsonValue {
+  try {
+    return JSON.parse(text) as JsonValue
+  } catch {
+    return text
   }
 }

@@ -13,6 +13,7 @@ import {
   type ToolChoice,
   UnderstudyError,
 } from '@understudy/core'
+import { replayOrigin, replayParts } from './replay-parts.js'
 
 /**
  * Understudy's request as the AI SDK's call options (spec V3), for the model
@@ -32,7 +33,7 @@ export function toCallOptions(
       model: origin.model,
     })
   }
-  const options: LanguageModelV3CallOptions = { prompt: toPrompt(request) }
+  const options: LanguageModelV3CallOptions = { prompt: toPrompt(request, origin) }
   if (request.maxTokens !== undefined) options.maxOutputTokens = request.maxTokens
   if (request.temperature !== undefined) options.temperature = request.temperature
   if (request.topP !== undefined) options.topP = request.topP
@@ -68,7 +69,10 @@ function toToolChoice(choice: ToolChoice): LanguageModelV3ToolChoice {
   return typeof choice === 'string' ? { type: choice } : { type: 'tool', toolName: choice.name }
 }
 
-function toPrompt(request: ChatRequest): LanguageModelV3Message[] {
+function toPrompt(
+  request: ChatRequest,
+  origin: { readonly provider: string; readonly model: string },
+): LanguageModelV3Message[] {
   const prompt: LanguageModelV3Message[] = []
   // A tool message names only its call's id; the spec also wants the tool's name.
   const toolNames = new Map<string, string>()
@@ -89,6 +93,13 @@ function toPrompt(request: ChatRequest): LanguageModelV3Message[] {
         })
         break
       case 'assistant': {
+        for (const call of message.toolCalls ?? []) toolNames.set(call.id, call.name)
+        // The model's own parts (with their signatures) when it wrote this turn.
+        const replayed = replayParts(message, replayOrigin(origin.provider, origin.model))
+        if (replayed !== undefined) {
+          prompt.push({ role: 'assistant', content: replayed })
+          break
+        }
         const content: Extract<LanguageModelV3Message, { role: 'assistant' }>['content'] = []
         if (message.content !== '') content.push({ type: 'text', text: message.content })
         for (const call of message.toolCalls ?? []) {

@@ -229,6 +229,71 @@ export function fromAISDKSuite(sdk: Sdk): void {
       expect(model.doGenerateCalls).toHaveLength(0)
     })
 
+    for (const via of ['complete', 'stream'] as const) {
+      it(`sends a turn's signed parts back to the model that wrote them, and to no other (${via})`, async () => {
+        const signature = { vendor: { signature: 'sig-1' } }
+        const parts = [
+          { type: 'reasoning-start', id: 'r', providerMetadata: signature },
+          { type: 'reasoning-delta', id: 'r', delta: 'Hmm.' },
+          { type: 'reasoning-end', id: 'r' },
+          { type: 'tool-call', toolCallId: 'c1', toolName: 'lookup', input: '{"q":1}' },
+          {
+            type: 'finish',
+            finishReason: { unified: 'tool-calls', raw: 'tool_calls' },
+            usage: usageOf(1, 1),
+          },
+        ] as const
+        const writer = sdk.mockModel({
+          doGenerate: async () => ({
+            content: [
+              { type: 'reasoning', text: 'Hmm.', providerMetadata: signature },
+              { type: 'tool-call', toolCallId: 'c1', toolName: 'lookup', input: '{"q":1}' },
+            ],
+            finishReason: { unified: 'tool-calls', raw: 'tool_calls' },
+            usage: usageOf(1, 1),
+            warnings: [],
+          }),
+          doStream: async () => streamOf([...parts]),
+        })
+        const reader = sdk.mockModel({ doGenerate: answer('ok') })
+        const other = sdk.mockModel({ doGenerate: answer('ok') })
+        const client = createClient({
+          providers: [
+            fromAISDK('vendor', (id) => (id === 'w' ? writer : reader)),
+            fromAISDK('other', () => other),
+          ],
+        })
+        const first =
+          via === 'complete'
+            ? await client.complete({ model: 'vendor/w', messages })
+            : await (async () => {
+                const stream = client.stream({ model: 'vendor/w', messages })
+                await collect(stream)
+                return stream.response
+              })()
+        expect(first.message.providerState).toMatchObject({ provider: 'vendor' })
+        const history: ChatRequest['messages'] = [
+          ...messages,
+          first.message,
+          { role: 'tool', toolCallId: 'c1', content: 'found' },
+        ]
+        await client.complete({ model: 'vendor/w', messages: history })
+        const replayed = callOf(writer, via === 'complete' ? 1 : 0)
+        expect(replayed.prompt[1]).toEqual({
+          role: 'assistant',
+          content: [
+            { type: 'reasoning', text: 'Hmm.', providerOptions: signature },
+            { type: 'tool-call', toolCallId: 'c1', toolName: 'lookup', input: { q: 1 } },
+          ],
+        })
+        await client.complete({ model: 'other/m', messages: history })
+        expect(callOf(other, 0).prompt[1]).toEqual({
+          role: 'assistant',
+          content: [{ type: 'tool-call', toolCallId: 'c1', toolName: 'lookup', input: { q: 1 } }],
+        })
+      })
+    }
+
     it('checks its id and provider before any call', () => {
       const model = sdk.mockModel({ doGenerate: answer('x') })
       expect(() => fromAISDK('a/b', () => model)).toThrow(
