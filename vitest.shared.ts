@@ -14,6 +14,7 @@ export const workspaceEntries: Readonly<Record<string, string>> = {
   '@understudy/provider-kit': fromRoot('./packages/provider-kit/src/index.ts'),
   '@understudy/providers-openai': fromRoot('./packages/providers-openai/src/index.ts'),
   '@understudy/providers-anthropic': fromRoot('./packages/providers-anthropic/src/index.ts'),
+  '@understudy/ai-sdk': fromRoot('./packages/ai-sdk/src/index.ts'),
 }
 
 /**
@@ -29,6 +30,16 @@ export const workspaceAlias: { find: RegExp; replacement: string }[] = Object.en
   find: new RegExp(`^${specifier.replaceAll('/', '\\/')}$`),
   replacement,
 }))
+
+/**
+ * On Node 20 @understudy/ai-sdk is tested with `ai` 6, so its source gets
+ * `ai` 6's copy of `@ai-sdk/provider` (3.x, installed as `@ai-sdk/provider3`),
+ * as an `ai` 6 application would give it; the Node 24 project (`ai` 7) keeps 4.x.
+ */
+export const aiSdk6Provider: { find: RegExp; replacement: string } = {
+  find: /^@ai-sdk\/provider$/,
+  replacement: '@ai-sdk/provider3',
+}
 
 /**
  * `UNDERSTUDY_TEST_TIME_SCALE` (default 1): how much longer than usual a

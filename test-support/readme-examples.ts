@@ -171,6 +171,16 @@ export function writeExamples(examples: readonly Example[]): Map<Example, string
 }
 
 /**
+ * Packages the examples import that only one workspace package installs: the
+ * AI SDK (`ai` 7 and its providers), a development dependency of
+ * @understudy/ai-sdk, whose README shows it.
+ */
+const exampleDependencies: Readonly<Record<string, string[]>> = {
+  ai: [join(repoRoot, 'packages/ai-sdk/node_modules/ai/dist/index.d.ts')],
+  '@ai-sdk/*': [join(repoRoot, 'packages/ai-sdk/node_modules/@ai-sdk/*/dist/index.d.ts')],
+}
+
+/**
  * Type-checks the files at `paths` as an application would compile them: the
  * repository's strict base options, Node's types, and each `@understudy/*`
  * import resolved to its package's source (as Vitest resolves it). Returns
@@ -191,9 +201,12 @@ export function typecheckExamples(paths: readonly string[]): string[] {
     allowJs: true,
     checkJs: true,
     noEmit: true,
-    paths: Object.fromEntries(
-      Object.entries(workspaceEntries).map(([specifier, file]) => [specifier, [file]]),
-    ),
+    paths: {
+      ...Object.fromEntries(
+        Object.entries(workspaceEntries).map(([specifier, file]) => [specifier, [file]]),
+      ),
+      ...exampleDependencies,
+    },
   }
   const program = ts.createProgram({ rootNames: paths, options })
   const diagnostics = [
