@@ -5,6 +5,18 @@ import type { SseEvent } from './sse.js'
 export interface DialectRoute {
   readonly model: string | undefined
   readonly stream: boolean
+  /**
+   * How a stream is framed: SSE events, or — Gemini's
+   * `:streamGenerateContent` without `?alt=sse` — one JSON array of the
+   * events' data, sent as `application/json`. @default 'sse'
+   */
+  readonly streamFraming?: 'sse' | 'json-array'
+  /**
+   * An error the real API answers this request with whatever the script
+   * says, because the request itself is refused (Gemini's 400 for a thought
+   * signature it did not issue). The request is still logged.
+   */
+  readonly rejection?: { readonly status: number; readonly body: unknown }
 }
 
 /** A request as a dialect sees it. */
@@ -12,6 +24,8 @@ export interface DialectRequest {
   readonly method: string
   readonly path: string
   readonly query: Readonly<Record<string, string>>
+  /** Header names in lower case, repeated headers joined with `, `. */
+  readonly headers: Readonly<Record<string, string>>
   readonly body: unknown
 }
 

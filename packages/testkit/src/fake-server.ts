@@ -111,10 +111,12 @@ export async function startFakeServer(
     const parsedURL = new URL(req.url ?? '/', 'http://127.0.0.1')
     const query = Object.fromEntries(parsedURL.searchParams)
     const body = parseBody(text)
+    const headers = flattenHeaders(req.headers)
     const route = dialect.route({
       method: req.method ?? 'GET',
       path: parsedURL.pathname,
       query,
+      headers,
       body,
     })
     const record: MutableRecord = {
@@ -122,7 +124,7 @@ export async function startFakeServer(
       method: req.method ?? 'GET',
       path: parsedURL.pathname,
       query,
-      headers: flattenHeaders(req.headers),
+      headers,
       body,
       model: route?.model,
       stream: route?.stream ?? false,
@@ -136,6 +138,15 @@ export async function startFakeServer(
 
     if (route === undefined) {
       sendJson(res, 404, { error: { message: `No route for ${record.method} ${record.path}` } }, {})
+      return
+    }
+    if (route.rejection !== undefined) {
+      sendJson(
+        res,
+        route.rejection.status,
+        route.rejection.body,
+        dialect.responseHeaders(record.index),
+      )
       return
     }
     const reply = pick(route)
@@ -163,7 +174,14 @@ export async function startFakeServer(
     else if ('status' in reply) serveError(res, reply, route, headers)
     else if (!route.stream) sendJson(res, 200, dialect.answer(reply, route), headers)
     else
-      writeStream(res, dialect.stream(reply, route).events, headers, reply.chunkDelayMs ?? 0, 'end')
+      writeStream(
+        res,
+        route,
+        dialect.stream(reply, route).events,
+        headers,
+        reply.chunkDelayMs ?? 0,
+        'end',
+      )
   }
 
   function serveError(
@@ -237,18 +255,19 @@ export async function startFakeServer(
         return
       case 'malformed-sse': {
         const events: SseEvent[] = [{ data: '{"this is": not json' }, { data: '{"also broken"' }]
-        writeStream(res, events, headers, 0, 'end')
+        writeStream(res, route, events, headers, 0, 'end')
         return
       }
       case 'drop-mid-stream':
-        writeStream(res, streamed().events.slice(0, after), headers, 0, 'destroy')
+        writeStream(res, route, streamed().events.slice(0, after), headers, 0, 'destroy')
         return
       case 'stall':
-        writeStream(res, streamed().events.slice(0, after), headers, 0, 'stall')
+        writeStream(res, route, streamed().events.slice(0, after), headers, 0, 'stall')
         return
       case 'in-band-error':
         writeStream(
           res,
+          route,
           [...streamed().events.slice(0, after), dialect.inBandError()],
           headers,
           0,
@@ -257,7 +276,7 @@ export async function startFakeServer(
         return
       case 'no-terminal': {
         const { events, terminalEvents } = streamed()
-        writeStream(res, events.slice(0, events.length - terminalEvents), headers, 0, 'end')
+        writeStream(res, route, events.slice(0, events.length - terminalEvents), headers, 0, 'end')
         return
       }
       default:
@@ -295,17 +314,25 @@ export async function startFakeServer(
     next()
   }
 
-  /** Writes SSE events, each `delayMs` after the last, then ends, drops or stalls the connection. */
+  /**
+   * Writes a stream's events, each `delayMs` after the last, then ends,
+   * drops or stalls the connection. SSE unless the route asks for Gemini's
+   * JSON array (`[` first, `,\r\n` between the events' data, `]` once ended).
+   */
   function writeStream(
     res: ServerResponse,
+    route: DialectRoute,
     events: readonly SseEvent[],
     headers: Record<string, string>,
     delayMs: number,
     ending: 'end' | 'destroy' | 'stall',
   ): void {
+    const array = route.streamFraming === 'json-array'
     res.writeHead(200, {
       ...headers,
-      'content-type': 'text/event-stream; charset=utf-8',
+      'content-type': array
+        ? 'application/json; charset=UTF-8'
+        : 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache',
     })
     res.flushHeaders()
@@ -314,11 +341,12 @@ export async function startFakeServer(
       if (res.destroyed) return
       const event = events[i++]
       if (event === undefined) {
-        if (ending === 'end') res.end()
+        if (ending === 'end') res.end(array ? (i === 1 ? '[]' : ']') : undefined)
         else if (ending === 'destroy') later(5, () => res.socket?.destroy())
         return
       }
-      res.write(formatSseEvent(event, { lineEnding: dialect.sseLineEnding }))
+      if (array) res.write(`${i === 1 ? '[' : ',\r\n'}${event.data}`)
+      else res.write(formatSseEvent(event, { lineEnding: dialect.sseLineEnding }))
       if (delayMs > 0) later(delayMs, next)
       else next()
     }
