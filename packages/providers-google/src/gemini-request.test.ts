@@ -352,6 +352,11 @@ describe('buildGeminiRequest', () => {
     ],
     ['six stop sequences', { stop: ['a', 'b', 'c', 'd', 'e', 'f'] }, 'stop'],
     [
+      'system messages alone',
+      { messages: [{ role: 'system', content: 'Be brief.' }] as Message[] },
+      'messages',
+    ],
+    [
       'a data: URL that is not base64',
       {
         messages: [

@@ -73,8 +73,8 @@ const ownFields: ReadonlySet<string> = new Set(['contents', '__proto__'])
  *   (`{ generationConfig: { thinkingConfig: { includeThoughts: true } } }`).
  *
  * @throws UnderstudyError kind `unsupported`, before any I/O, naming what
- * Gemini cannot express: `user`; a system message after the conversation
- * started; more than five `stop` sequences; a `data:` URL that is not
+ * Gemini cannot express: `user`; system messages alone, or one after the
+ * conversation started; more than five `stop` sequences; a `data:` URL that is not
  * base64; tool-call arguments in the history that are not a JSON object.
  * Kind `invalid_request` for a tool result that answers no earlier call,
  * and for image bytes of unknown type.
@@ -126,6 +126,9 @@ export function buildGeminiRequest(
       default:
         message satisfies never
     }
+  }
+  if (contents.length === 0) {
+    throw unsupported('messages: Gemini needs a user or assistant message besides system messages')
   }
   if (system.length > 0) body.systemInstruction = { parts: system }
   body.contents = contents
