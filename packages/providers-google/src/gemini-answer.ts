@@ -38,7 +38,8 @@ export class GeminiAnswer {
   readonly toolCalls: ToolCall[] = []
   /** Gemini's own finish reason, once a candidate carried one. */
   finishReason: string | undefined
-  usage: Usage = {}
+  /** The latest `usageMetadata`, read into a `Usage` only once, by {@link usage}. */
+  #usageMetadata: unknown
   /** The `responseId` of the first response that had one. */
   responseId: string | undefined
   readonly #signatures = new SignatureCollector()
@@ -60,11 +61,14 @@ export class GeminiAnswer {
    */
   add(response: unknown, events?: ProviderStreamEvent[]): void {
     if (!isRecord(response)) throw notAResponse('')
-    if (isGeminiErrorBody(response)) throw createGeminiInBandError(response)
+    if (response.error !== undefined && isGeminiErrorBody(response)) {
+      throw createGeminiInBandError(response)
+    }
     if (this.responseId === undefined && typeof response.responseId === 'string') {
       this.responseId = response.responseId
     }
-    if (response.usageMetadata !== undefined) this.usage = toUsage(response.usageMetadata)
+    // Every stream event repeats the usage so far: kept as it came, read once at the end.
+    if (response.usageMetadata !== undefined) this.#usageMetadata = response.usageMetadata
     const candidates = response.candidates
     if (candidates === undefined || (Array.isArray(candidates) && candidates.length === 0)) {
       const block = isRecord(response.promptFeedback)
@@ -136,6 +140,11 @@ export class GeminiAnswer {
       events?.push({ type: 'text', text })
     }
     // Other parts (inlineData of an image answer, executableCode…) are not text: not read.
+  }
+
+  /** The usage of the latest `usageMetadata`; `{}` when none came. */
+  usage(): Usage {
+    return toUsage(this.#usageMetadata)
   }
 
   /** Core's finish reason: see {@link mapGeminiFinishReason}. */

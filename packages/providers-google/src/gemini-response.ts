@@ -34,7 +34,7 @@ export function parseGeminiResponse(
     message,
     toolCalls,
     finishReason: answer.finish(),
-    usage: answer.usage,
+    usage: answer.usage(),
   }
   if (answer.reasoning !== '') response.reasoning = answer.reasoning
   if (info !== undefined) response.status = info.status

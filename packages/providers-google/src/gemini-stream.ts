@@ -27,7 +27,8 @@ export function createGeminiStreamParser(origin: AnswerOrigin): StreamParser {
     push(message: SseMessage): readonly ProviderStreamEvent[] {
       if (ended) return none
       const data = message.data
-      if (data.trim() === '') return none
+      // A keep-alive with nothing in it; `trim()` only when it may be one, not a copy of every event.
+      if (data === '' || (data.charCodeAt(0) <= 32 && data.trim() === '')) return none
       const events: ProviderStreamEvent[] = []
       answer.add(parseJson(data), events)
       return events.length === 0 ? none : events
@@ -44,8 +45,8 @@ export function createGeminiStreamParser(origin: AnswerOrigin): StreamParser {
       const providerState = answer.providerState()
       return [
         providerState === undefined
-          ? { type: 'finish', finishReason: answer.finish(), usage: answer.usage }
-          : { type: 'finish', finishReason: answer.finish(), usage: answer.usage, providerState },
+          ? { type: 'finish', finishReason: answer.finish(), usage: answer.usage() }
+          : { type: 'finish', finishReason: answer.finish(), usage: answer.usage(), providerState },
       ]
     },
   }
