@@ -188,11 +188,14 @@ describe('google() in a chain that moves from one Gemini key to another', () => 
         retries: 0,
         health: { cooldownMs: 0 },
       })
-      const first = await client.complete({
+      const ask = {
         model: `google/${model}`,
-        messages: [{ role: 'user', content: 'Weather in Oslo?' }],
+        messages: [{ role: 'user' as const, content: 'Weather in Oslo?' }],
         tools: weather,
-      })
+      }
+      // A stream's answer carries the signatures on its response's message as complete()'s does.
+      const first = streaming ? await client.stream(ask).response : await client.complete(ask)
+      expect(first.message.providerState?.provider).toBe('google')
       const call = first.toolCalls[0]
       expect(call?.name).toBe('weather')
       const messages: Message[] = [
