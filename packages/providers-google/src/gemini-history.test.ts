@@ -78,9 +78,11 @@ describe('a tool-call turn read from Gemini and sent back', () => {
       expect(JSON.stringify(request)).toBe(before)
       const [, model, results] = body.contents
       const sent = (model?.parts ?? []).filter((part) => 'functionCall' in part)
-      expect(sent.map((part) => part.functionCall)).toEqual(
-        calls.map((call) => ({ name: call.name, args: call.args })),
+      // As the wire carries them: JSON has no -0.
+      const wire = calls.map((call) =>
+        JSON.parse(JSON.stringify({ name: call.name, args: call.args })),
       )
+      expect(sent.map((part) => part.functionCall)).toEqual(wire)
       expect(sent[0]?.thoughtSignature).toBe(
         sameKey ? signature : 'skip_thought_signature_validator',
       )
