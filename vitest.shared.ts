@@ -14,6 +14,7 @@ export const workspaceEntries: Readonly<Record<string, string>> = {
   '@understudy/provider-kit': fromRoot('./packages/provider-kit/src/index.ts'),
   '@understudy/providers-openai': fromRoot('./packages/providers-openai/src/index.ts'),
   '@understudy/providers-anthropic': fromRoot('./packages/providers-anthropic/src/index.ts'),
+  '@understudy/providers-google': fromRoot('./packages/providers-google/src/index.ts'),
   '@understudy/ai-sdk': fromRoot('./packages/ai-sdk/src/index.ts'),
 }
 

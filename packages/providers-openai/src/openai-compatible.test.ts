@@ -278,6 +278,13 @@ describe('openaiCompatible', () => {
     expect(fake.requests[1]?.body).not.toHaveProperty('max_tokens')
   })
 
+  it('sends topK as top_k, which compatible servers such as vLLM take', async () => {
+    const fake = await server()
+    const provider = openaiCompatible({ id: 'acme', baseURL: `${fake.url}/v1`, apiKey: 'k-1234' })
+    await provider.complete({ ...hi, topK: 20 }, context())
+    expect(fake.requests[0]?.body).toMatchObject({ top_k: 20 })
+  })
+
   it('merges providerOptions under its own id over providerOptions.openai', async () => {
     const fake = await server()
     const provider = openaiCompatible({ id: 'acme', baseURL: `${fake.url}/v1`, apiKey: 'k-1234' })

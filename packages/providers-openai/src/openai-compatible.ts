@@ -184,6 +184,8 @@ function compatibleProvider(options: CheckedOptions, factory: string): Provider 
   const requestOptions = {
     includeUsage: options.includeUsage ?? true,
     providerId: id,
+    // Compatible servers (vLLM, Together, OpenRouter, Fireworks) take `top_k`; OpenAI's own API has none.
+    topK: 'top_k' as const,
     ...(options.assistantPrefix === true && { assistantPrefix: true }),
     ...(options.maxTokensField !== undefined && { maxTokensField: options.maxTokensField }),
   }

@@ -96,6 +96,17 @@ describe('openai', () => {
     })
   })
 
+  it('fails a request with topK before any I/O, with kind unsupported naming it', async () => {
+    const fake = await server()
+    const provider = openai({ apiKey: 'sk-test-1', baseURL: `${fake.url}/v1` })
+    const error = await rejection(provider.complete({ ...hi, topK: 40 }, context()))
+    expect(isUnderstudyError(error, 'unsupported')).toBe(true)
+    expect(error).toMatchObject({ message: expect.stringContaining('topK') })
+    const streamError = await rejection(collect(provider.stream({ ...hi, topK: 40 }, context())))
+    expect(isUnderstudyError(streamError, 'unsupported')).toBe(true)
+    expect(fake.requests).toHaveLength(0)
+  })
+
   it('reads OPENAI_API_KEY when made, and again by each call', async () => {
     const fake = await server()
     env({ OPENAI_API_KEY: 'sk-env-1' })

@@ -238,6 +238,18 @@ describe('buildOpenAIRequest', () => {
     })
   })
 
+  it('fails topK with kind unsupported, naming it, unless the server takes top_k', () => {
+    let thrown: unknown
+    try {
+      bodyOf({ topK: 40 })
+    } catch (error) {
+      thrown = error
+    }
+    expect(isUnderstudyError(thrown, 'unsupported')).toBe(true)
+    expect((thrown as Error).message).toContain('topK')
+    expect(bodyOf({ topK: 0 }, { ...complete, topK: 'top_k' }).top_k).toBe(0)
+  })
+
   it('sends no stop for an empty stop list', () => {
     expect('stop' in bodyOf({ stop: [] })).toBe(false)
   })

@@ -37,6 +37,14 @@ export interface OpenAIRequestOptions {
    * @default false
    */
   readonly assistantPrefix?: boolean
+  /**
+   * What becomes of `topK`: `'top_k'` sends it as `top_k` (vLLM, Together,
+   * OpenRouter, Fireworks take it); `'unsupported'` fails the attempt before
+   * any I/O with kind `unsupported`, since OpenAI's own Chat Completions API
+   * (and Azure's) has no such parameter.
+   * @default 'unsupported'
+   */
+  readonly topK?: 'top_k' | 'unsupported'
 }
 
 /** A Chat Completions body under construction: a fresh object per attempt. */
@@ -73,12 +81,13 @@ export function usesMaxCompletionTokens(model: string): boolean {
  *
  * Maps messages (system, user text and images, assistant text and tool
  * calls, tool results), `tools` and `toolChoice`, `responseFormat`,
- * `temperature`, `topP`, `maxTokens` (see `maxTokensField`), `stop`, `seed`
- * and `user`; then merges `providerOptions.openai` and the provider's own
+ * `temperature`, `topP`, `topK` (see `topK`), `maxTokens` (see
+ * `maxTokensField`), `stop`, `seed` and `user`; then merges `providerOptions.openai` and the provider's own
  * entry over them.
  *
  * @throws UnderstudyError kind `invalid_request` for an image given as bytes
- * whose media type is neither given nor recognisable.
+ * whose media type is neither given nor recognisable; kind `unsupported`
+ * for `topK` unless `options.topK` is `'top_k'`.
  */
 export function buildOpenAIRequest(
   request: ChatRequest,
@@ -101,6 +110,15 @@ export function buildOpenAIRequest(
   }
   if (request.temperature !== undefined) body.temperature = request.temperature
   if (request.topP !== undefined) body.top_p = request.topP
+  if (request.topK !== undefined) {
+    if (options.topK !== 'top_k') {
+      throw new UnderstudyError({
+        kind: 'unsupported',
+        message: 'topK: the Chat Completions API of this provider has no top_k',
+      })
+    }
+    body.top_k = request.topK
+  }
   if (request.maxTokens !== undefined) {
     const field =
       options.maxTokensField ??

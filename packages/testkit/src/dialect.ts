@@ -5,6 +5,12 @@ import type { SseEvent } from './sse.js'
 export interface DialectRoute {
   readonly model: string | undefined
   readonly stream: boolean
+  /**
+   * How a stream is framed: SSE events, or — Gemini's
+   * `:streamGenerateContent` without `?alt=sse` — one JSON array of the
+   * events' data, sent as `application/json`. @default 'sse'
+   */
+  readonly streamFraming?: 'sse' | 'json-array'
 }
 
 /** A request as a dialect sees it. */
@@ -12,6 +18,8 @@ export interface DialectRequest {
   readonly method: string
   readonly path: string
   readonly query: Readonly<Record<string, string>>
+  /** Header names in lower case, repeated headers joined with `, `. */
+  readonly headers: Readonly<Record<string, string>>
   readonly body: unknown
   /** The request headers, by lower-case name. */
   readonly headers: Readonly<Record<string, string>>
@@ -39,7 +47,8 @@ export interface Dialect {
   route(request: DialectRequest): DialectRoute | undefined
   /**
    * The error the real API answers to this request whatever the script
-   * says (a parameter its version rejects), or `undefined` to serve the
+   * says (a parameter its version rejects, a thought signature it did not
+   * issue), or `undefined` to serve the
    * script. Optional: most dialects refuse nothing.
    */
   reject?(request: DialectRequest, route: DialectRoute): ErrorReply | undefined

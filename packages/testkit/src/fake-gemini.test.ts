@@ -210,7 +210,7 @@ describe('startFakeGemini', () => {
     })
     const body = await (await generate(server, 'gemini-3-pro-preview')).json()
     const recorded = await fixtureJson('generate-content-function-call.json')
-    // The fake invents no thoughtSignature or finishMessage; it adds the thought part and serviceTier.
+    // The fake invents no finishMessage; it adds the thought part and serviceTier.
     expect(
       without(
         fieldPaths(body),
@@ -218,16 +218,13 @@ describe('startFakeGemini', () => {
         'candidates[].content.parts[].thought',
         'usageMetadata.serviceTier',
       ),
-    ).toEqual(
-      without(
-        fieldPaths(recorded),
-        'candidates[].content.parts[].thoughtSignature',
-        'candidates[].finishMessage',
-      ),
-    )
+    ).toEqual(without(fieldPaths(recorded), 'candidates[].finishMessage'))
     expect(partsOf(body)).toEqual([
       { text: 'Look it up.', thought: true },
-      { functionCall: { name: 'weather', args: { location: 'San Francisco' } } },
+      {
+        functionCall: { name: 'weather', args: { location: 'San Francisco' } },
+        thoughtSignature: expect.any(String),
+      },
     ])
     expect(firstCandidate(body).finishReason).toBe('STOP')
     expect(usageOf(body).thoughtsTokenCount).toBeGreaterThan(0)
@@ -289,16 +286,78 @@ describe('startFakeGemini', () => {
     )
     const recorded = parseGeminiSse(await fixtureText('stream-function-call.sse'))
     const shape = (chunk: unknown): string[] =>
-      without(
-        fieldPaths(chunk),
-        'candidates[].content.parts[].thoughtSignature',
-        'usageMetadata.thoughtsTokenCount',
-        'usageMetadata.serviceTier',
-      )
+      without(fieldPaths(chunk), 'usageMetadata.thoughtsTokenCount', 'usageMetadata.serviceTier')
     expect(chunks.map(shape)).toEqual(recorded.map(shape))
-    expect(partsOf(chunks[0])).toEqual([{ functionCall: { name: 'get_country', args: {} } }])
+    expect(partsOf(chunks[0])).toEqual([
+      { functionCall: { name: 'get_country', args: {} }, thoughtSignature: expect.any(String) },
+    ])
     expect(partsOf(chunks[1])).toEqual([{ text: '' }])
     expect(firstCandidate(chunks[1]).finishReason).toBe('STOP')
+  })
+
+  it('answers streamGenerateContent without alt=sse as one JSON array of the same responses', async () => {
+    const server = await start({
+      respond: { text: 'one two three', usage: { inputTokens: 18, outputTokens: 3 } },
+    })
+    const response = await post(server, '/v1beta/models/gemini-2.5-flash:streamGenerateContent')
+    expect(response.headers.get('content-type')).toMatch(/^application\/json/)
+    const chunks = (await response.json()) as unknown[]
+    expect(Array.isArray(chunks)).toBe(true)
+    expect(chunks.map((chunk) => partsOf(chunk)[0]?.text)).toEqual(['one ', 'two ', 'three'])
+    expect(chunks.map((chunk) => firstCandidate(chunk).finishReason)).toEqual([
+      undefined,
+      undefined,
+      'STOP',
+    ])
+    const recorded = parseGeminiSse(await fixtureText('stream-text.sse'))
+    const shape = (chunk: unknown): string[] =>
+      without(fieldPaths(chunk), 'usageMetadata.thoughtsTokenCount')
+    expect(shape(chunks.at(-1))).toEqual(shape(recorded.at(-1)))
+    expect(server.requests[0]?.stream).toBe(true)
+  })
+
+  it('signs function calls for the key and model, takes its own signature back, and refuses another with the real 400', async () => {
+    const server = await start({
+      respond: { toolCalls: [{ name: 'weather', arguments: '{"city":"Oslo"}' }] },
+    })
+    const ask = (key: string, model: string, signature?: string): Promise<Response> =>
+      fetch(`${server.url}/v1beta/models/${model}:generateContent`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-goog-api-key': key },
+        body: JSON.stringify({
+          contents: [
+            { role: 'user', parts: [{ text: 'Weather?' }] },
+            ...(signature === undefined
+              ? []
+              : [
+                  {
+                    role: 'model',
+                    parts: [
+                      { functionCall: { name: 'weather', args: {} }, thoughtSignature: signature },
+                    ],
+                  },
+                ]),
+          ],
+        }),
+      })
+    const first = await (await ask('key-a', 'gemini-3-pro-preview')).json()
+    const signature = partsOf(first)[0]?.thoughtSignature as string
+    expect(signature).toMatch(/^Fk/)
+    expect((await ask('key-a', 'gemini-3-pro-preview', signature)).status).toBe(200)
+    expect(
+      (await ask('key-a', 'gemini-3-pro-preview', 'skip_thought_signature_validator')).status,
+    ).toBe(200)
+    for (const [key, model] of [
+      ['key-b', 'gemini-3-pro-preview'],
+      ['key-a', 'gemini-2.5-flash'],
+    ] as const) {
+      const refused = await ask(key, model, signature)
+      expect(refused.status).toBe(400)
+      expect(await refused.json()).toEqual({
+        error: { code: 400, message: 'Corrupted thought signature.', status: 'INVALID_ARGUMENT' },
+      })
+    }
+    expect(server.requests).toHaveLength(5)
   })
 
   it('streams reasoning first as a thought part, with thoughtsTokenCount on every chunk', async () => {
@@ -406,6 +465,10 @@ describe('startFakeGemini', () => {
       '@type': 'type.googleapis.com/google.rpc.RetryInfo',
       retryDelay: '36s',
     })
+    // A scripted 429 is a rate limit: a per-minute quota, as error-429-resource-exhausted-short.json.
+    expect(JSON.stringify(error.details[0])).toContain(
+      '"quotaId":"GenerateRequestsPerMinutePerProjectPerModel-FreeTier"',
+    )
   })
 
   it.each([

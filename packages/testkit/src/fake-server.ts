@@ -116,8 +116,8 @@ export async function startFakeServer(
       method: req.method ?? 'GET',
       path: parsedURL.pathname,
       query,
-      body,
       headers,
+      body,
     }
     const route = dialect.route(dialectRequest)
     const record: MutableRecord = {
@@ -167,7 +167,14 @@ export async function startFakeServer(
     else if ('status' in reply) serveError(res, reply, route, headers)
     else if (!route.stream) sendJson(res, 200, dialect.answer(reply, route), headers)
     else
-      writeStream(res, dialect.stream(reply, route).events, headers, reply.chunkDelayMs ?? 0, 'end')
+      writeStream(
+        res,
+        route,
+        dialect.stream(reply, route).events,
+        headers,
+        reply.chunkDelayMs ?? 0,
+        'end',
+      )
   }
 
   function serveError(
@@ -241,18 +248,19 @@ export async function startFakeServer(
         return
       case 'malformed-sse': {
         const events: SseEvent[] = [{ data: '{"this is": not json' }, { data: '{"also broken"' }]
-        writeStream(res, events, headers, 0, 'end')
+        writeStream(res, route, events, headers, 0, 'end')
         return
       }
       case 'drop-mid-stream':
-        writeStream(res, streamed().events.slice(0, after), headers, 0, 'destroy')
+        writeStream(res, route, streamed().events.slice(0, after), headers, 0, 'destroy')
         return
       case 'stall':
-        writeStream(res, streamed().events.slice(0, after), headers, 0, 'stall')
+        writeStream(res, route, streamed().events.slice(0, after), headers, 0, 'stall')
         return
       case 'in-band-error':
         writeStream(
           res,
+          route,
           [...streamed().events.slice(0, after), dialect.inBandError()],
           headers,
           0,
@@ -261,7 +269,7 @@ export async function startFakeServer(
         return
       case 'no-terminal': {
         const { events, terminalEvents } = streamed()
-        writeStream(res, events.slice(0, events.length - terminalEvents), headers, 0, 'end')
+        writeStream(res, route, events.slice(0, events.length - terminalEvents), headers, 0, 'end')
         return
       }
       default:
@@ -299,17 +307,25 @@ export async function startFakeServer(
     next()
   }
 
-  /** Writes SSE events, each `delayMs` after the last, then ends, drops or stalls the connection. */
+  /**
+   * Writes a stream's events, each `delayMs` after the last, then ends,
+   * drops or stalls the connection. SSE unless the route asks for Gemini's
+   * JSON array (`[` first, `,\r\n` between the events' data, `]` once ended).
+   */
   function writeStream(
     res: ServerResponse,
+    route: DialectRoute,
     events: readonly SseEvent[],
     headers: Record<string, string>,
     delayMs: number,
     ending: 'end' | 'destroy' | 'stall',
   ): void {
+    const array = route.streamFraming === 'json-array'
     res.writeHead(200, {
       ...headers,
-      'content-type': 'text/event-stream; charset=utf-8',
+      'content-type': array
+        ? 'application/json; charset=UTF-8'
+        : 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache',
     })
     res.flushHeaders()
@@ -318,11 +334,12 @@ export async function startFakeServer(
       if (res.destroyed) return
       const event = events[i++]
       if (event === undefined) {
-        if (ending === 'end') res.end()
+        if (ending === 'end') res.end(array ? (i === 1 ? '[]' : ']') : undefined)
         else if (ending === 'destroy') later(5, () => res.socket?.destroy())
         return
       }
-      res.write(formatSseEvent(event, { lineEnding: dialect.sseLineEnding }))
+      if (array) res.write(`${i === 1 ? '[' : ',\r\n'}${event.data}`)
+      else res.write(formatSseEvent(event, { lineEnding: dialect.sseLineEnding }))
       if (delayMs > 0) later(delayMs, next)
       else next()
     }

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { STATUS_CODES } from 'node:http'
 import type { Dialect, DialectRequest, DialectRoute, DialectStream } from './dialect.js'
 import type { AnswerReply, ErrorReply, ReplyToolCall } from './reply.js'
@@ -20,7 +20,24 @@ type GeminiPart =
         readonly name: string
         readonly args: Readonly<Record<string, unknown>>
       }
+      readonly thoughtSignature?: string
     }
+
+/** The Gemini fields of a route the fake server hands back (it keeps the object `route()` made). */
+interface GeminiRoute extends DialectRoute {
+  /** The thought signature this request's key and model get on their function calls. */
+  readonly signature: string
+}
+
+/**
+ * The signatures Google documents for history Gemini did not sign (another
+ * model's, another vendor's): accepted everywhere, as the real API does.
+ * https://ai.google.dev/gemini-api/docs/thought-signatures
+ */
+const documentedDummySignatures: ReadonlySet<string> = new Set([
+  'skip_thought_signature_validator',
+  'context_engineering_is_the_way_to_go',
+])
 
 /** Token counts of one answer, in Gemini's terms. */
 interface TokenCounts {
@@ -64,9 +81,16 @@ const defaultRetryDelaySeconds = 36
  *
  * Routes: `POST /v1beta/models/{model}:generateContent` and
  * `:streamGenerateContent` (also under `/v1` and `/v1alpha`); the model comes
- * from the path. Streams are always SSE (`?alt=sse`, which the SDKs add):
+ * from the path. Streams with `?alt=sse` (which the SDKs add) are SSE:
  * `data: {…}` events framed by `\r\n\r\n`, each a whole `GenerateContentResponse`,
- * the last carrying `finishReason` and the final `usageMetadata`, no `[DONE]`.
+ * the last carrying `finishReason` and the final `usageMetadata`, no `[DONE]`;
+ * without it, as the real API, the same responses as one JSON array.
+ *
+ * Thought signatures: the first function call of an answer carries one,
+ * made from the request's key and model; a request whose history carries a
+ * signature made for another key or model (or any other that is not one of
+ * Google's documented dummies) is refused with Gemini's 400 "Corrupted
+ * thought signature.", whatever the script says.
  *
  * An answer's `usage.outputTokens` is `candidatesTokenCount`; reasoning
  * becomes a `thought: true` part and adds `thoughtsTokenCount`, estimated from
@@ -83,8 +107,30 @@ export const geminiDialect: Dialect = Object.freeze({
     if (request.method !== 'POST') return undefined
     const match = routePattern.exec(request.path)
     if (match === null) return undefined
-    const [, model = '', method] = match
-    return { model: decodeModel(model), stream: method === 'streamGenerateContent' }
+    const [, rawModel = '', method] = match
+    const model = decodeModel(rawModel)
+    const stream = method === 'streamGenerateContent'
+    const key = request.headers['x-goog-api-key'] ?? request.query.key ?? ''
+    const route: GeminiRoute = {
+      model,
+      stream,
+      // Without `alt=sse` the real API answers a stream as one JSON array.
+      ...(stream && request.query.alt !== 'sse' && { streamFraming: 'json-array' as const }),
+      signature: signatureFor(key, model),
+    }
+    return route
+  },
+
+  reject(request: DialectRequest, route: DialectRoute): ErrorReply | undefined {
+    const own = signatureOf(route)
+    if (own === undefined || foreignSignatureIn(request.body, own) === undefined) return undefined
+    // What Gemini answers a thought signature another key or model wrote.
+    return {
+      status: 400,
+      body: {
+        error: { code: 400, message: 'Corrupted thought signature.', status: 'INVALID_ARGUMENT' },
+      },
+    }
   },
 
   answer(reply: AnswerReply, route: DialectRoute): unknown {
@@ -94,7 +140,9 @@ export const geminiDialect: Dialect = Object.freeze({
     if (reply.reasoning !== undefined) parts.push({ text: reply.reasoning, thought: true })
     const text = textOf(reply)
     if (text !== '') parts.push({ text })
-    for (const call of reply.toolCalls ?? []) parts.push(functionCallPart(call))
+    for (const [index, call] of (reply.toolCalls ?? []).entries()) {
+      parts.push(functionCallPart(call, index === 0 ? signatureOf(route) : undefined))
+    }
     if (parts.length === 0 && finishReason !== 'SAFETY') parts.push({ text: '' })
     return {
       candidates: [candidate(parts, finishReason)],
@@ -116,7 +164,13 @@ export const geminiDialect: Dialect = Object.freeze({
     const pieces = reply.chunks ?? splitWords(reply.text ?? '')
     for (const piece of pieces) chunks.push([{ text: piece }])
     const toolCalls = reply.toolCalls ?? []
-    if (toolCalls.length > 0) chunks.push(toolCalls.map(functionCallPart))
+    if (toolCalls.length > 0) {
+      chunks.push(
+        toolCalls.map((call, index) =>
+          functionCallPart(call, index === 0 ? signatureOf(route) : undefined),
+        ),
+      )
+    }
 
     // stream-text.sse puts finishReason on the last text chunk; stream-function-call.sse
     // and a blocked answer end with a chunk of their own.
@@ -171,7 +225,9 @@ export const geminiDialect: Dialect = Object.freeze({
               {
                 quotaMetric:
                   'generativelanguage.googleapis.com/generate_content_free_tier_requests',
-                quotaId: 'GenerateRequestsPerDayPerProjectPerModel-FreeTier',
+                // A scripted 429 is a rate limit: the per-minute quota of
+                // error-429-resource-exhausted-short.json (a per-day one is a `quota` failure).
+                quotaId: 'GenerateRequestsPerMinutePerProjectPerModel-FreeTier',
                 quotaDimensions: { location: 'global', model },
                 quotaValue: '20',
               },
@@ -245,14 +301,49 @@ function textOf(reply: AnswerReply): string {
   return reply.text ?? reply.chunks?.join('') ?? ''
 }
 
-function functionCallPart(call: ReplyToolCall): GeminiPart {
+/** A function call part; the first of an answer carries its thought signature, as Gemini 3 sends it. */
+function functionCallPart(call: ReplyToolCall, signature: string | undefined): GeminiPart {
   return {
     functionCall: {
       ...(call.id !== undefined && { id: call.id }),
       name: call.name,
       args: argsOf(call.arguments),
     },
+    ...(signature !== undefined && { thoughtSignature: signature }),
   }
+}
+
+/**
+ * The thought signature the fake gives a key and model: opaque, and the
+ * same for every answer to them, so history sent back to the same key and
+ * model passes, and history signed for another is refused.
+ */
+function signatureFor(key: string, model: string): string {
+  const digest = createHash('sha256').update(`${key}\u0000${model}`).digest('base64')
+  return `Fk${digest.slice(0, 40)}`
+}
+
+function signatureOf(route: DialectRoute): string | undefined {
+  return 'signature' in route && typeof route.signature === 'string' ? route.signature : undefined
+}
+
+/** The first thought signature in a request's `contents` that is neither `own` nor a documented dummy. */
+function foreignSignatureIn(body: unknown, own: string): string | undefined {
+  const contents = isRecord(body) && Array.isArray(body.contents) ? body.contents : []
+  for (const content of contents) {
+    const parts = isRecord(content) && Array.isArray(content.parts) ? content.parts : []
+    for (const part of parts) {
+      const signature = isRecord(part) ? part.thoughtSignature : undefined
+      if (signature === undefined || signature === own) continue
+      if (typeof signature === 'string' && documentedDummySignatures.has(signature)) continue
+      return typeof signature === 'string' ? signature : String(signature)
+    }
+  }
+  return undefined
+}
+
+function isRecord(value: unknown): value is Readonly<Record<string, unknown>> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
 function argsOf(text: string): Readonly<Record<string, unknown>> {

@@ -178,6 +178,32 @@ describe('geminiDialect with @google/genai', () => {
     expect((error as ApiError).message).toContain('The model is overloaded.')
   })
 
+  it('sends back a signed function call to the same key, and gets the real 400 for another key', async () => {
+    const { server, client } = await start({
+      respond: { toolCalls: [{ name: 'weather', arguments: '{"city":"Oslo"}' }] },
+    })
+    const model = 'gemini-3-pro-preview'
+    const first = await client.models.generateContent({ model, contents })
+    const turn = first.candidates?.[0]?.content
+    expect(turn?.parts?.[0]?.thoughtSignature).toEqual(expect.any(String))
+    const history = [
+      { role: 'user', parts: [{ text: contents }] },
+      turn ?? {},
+      {
+        role: 'user',
+        parts: [{ functionResponse: { name: 'weather', response: { output: 'Sunny' } } }],
+      },
+    ]
+    server.script(model, { text: 'Sunny in Oslo.' })
+    const again = await client.models.generateContent({ model, contents: history })
+    expect(again.text).toBe('Sunny in Oslo.')
+    const other = new GoogleGenAI({ apiKey: 'other-key', httpOptions: { baseUrl: server.url } })
+    const error = await rejectionOf(other.models.generateContent({ model, contents: history }))
+    expect(error).toBeInstanceOf(ApiError)
+    expect((error as ApiError).status).toBe(400)
+    expect((error as ApiError).message).toContain('Corrupted thought signature.')
+  })
+
   it('rejects a stream whose request failed with an ApiError before any chunk', async () => {
     const { client } = await start({ respond: { status: 503 } })
     const error = await rejectionOf(

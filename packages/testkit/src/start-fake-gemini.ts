@@ -4,8 +4,8 @@ import { geminiDialect } from './gemini-dialect.js'
 
 /**
  * Starts a fake Gemini API server on `127.0.0.1` (a free port), speaking
- * `generateContent` and `streamGenerateContent?alt=sse` under `url` as the
- * recorded real responses do. Point `@google/genai` at it with
+ * `generateContent` and `streamGenerateContent` under `url` as the recorded
+ * real responses do (SSE with `?alt=sse`, a JSON array without). Point `@google/genai` at it with
  * `httpOptions: { baseUrl: server.url }`; the key it sends is in the request
  * log (`x-goog-api-key` header, or the `key` query parameter).
  *
