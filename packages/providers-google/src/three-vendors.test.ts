@@ -66,8 +66,8 @@ async function startServers(): Promise<Servers> {
   return { openai: a, anthropic: b, google: c }
 }
 
-function closeServers(servers: Servers): Promise<unknown> {
-  return Promise.all(Object.values(servers).map((server: FakeServer) => server.close()))
+async function closeServers(servers: Servers): Promise<void> {
+  await Promise.all(Object.values(servers).map((server: FakeServer) => server.close()))
 }
 
 /** A client with the three providers, each at its own fake server with its own key. */
@@ -105,7 +105,7 @@ async function crossing(order: readonly [Vendor, Vendor, Vendor]): Promise<Regre
         apiKey: vendors[vendor].key,
       }),
     ),
-    close: () => closeServers(servers).then(() => undefined),
+    close: () => closeServers(servers),
   }
 }
 
