@@ -13,6 +13,7 @@ export const workspaceEntries: Readonly<Record<string, string>> = {
   '@understudy/testkit/vitest': fromRoot('./packages/testkit/src/vitest.ts'),
   '@understudy/provider-kit': fromRoot('./packages/provider-kit/src/index.ts'),
   '@understudy/providers-openai': fromRoot('./packages/providers-openai/src/index.ts'),
+  '@understudy/health-redis': fromRoot('./packages/health-redis/src/index.ts'),
 }
 
 /**
