@@ -1,4 +1,9 @@
-import { createClient as createUnderstudy, type HealthStore, type HookName } from '@understudy/core'
+import {
+  type ChatRequest,
+  createClient as createUnderstudy,
+  type HealthStore,
+  type HookName,
+} from '@understudy/core'
 import { openai } from '@understudy/providers-openai'
 import { type FakeServer, startFakeOpenAI } from '@understudy/testkit'
 import { Redis } from 'ioredis'
@@ -6,7 +11,13 @@ import { createClient } from 'redis'
 import { onTestFinished } from 'vitest'
 import { type RedisServer, startRedisServer } from './redis-server.js'
 
-export type NodeRedis = ReturnType<typeof createClient>
+/** What the tests use of a node-redis client. */
+export interface NodeRedis {
+  sendCommand(args: string[]): Promise<unknown>
+  keys(pattern: string): Promise<string[]>
+  pTTL(key: string): Promise<number>
+  scriptFlush(): Promise<unknown>
+}
 
 /** A `redis-server` of the test's own, stopped when the test ends. */
 export async function ownRedis(): Promise<RedisServer> {
@@ -15,11 +26,9 @@ export async function ownRedis(): Promise<RedisServer> {
   return server
 }
 
-/**
- * A connected node-redis client, destroyed when the test ends. It never
- * gives up reconnecting, so a test can kill and restart the server under it.
- */
+/** A connected node-redis client, destroyed when the test ends. */
 export async function nodeRedis(server: RedisServer): Promise<NodeRedis> {
+  // It never gives up reconnecting, so a test can kill and restart the server under it.
   const client = createClient({
     url: server.url,
     socket: { reconnectStrategy: () => 50, connectTimeout: 1_000 },
@@ -45,10 +54,12 @@ export async function ioredis(server: RedisServer): Promise<Redis> {
 }
 
 /** A connected client of either kind, as the fault tests run each. */
-export const clients = {
+export const clients: Readonly<
+  Record<'node-redis' | 'ioredis', (server: RedisServer) => Promise<NodeRedis | Redis>>
+> = {
   'node-redis': nodeRedis,
-  ioredis,
-} as const
+  ioredis: ioredis,
+}
 
 /** A fake OpenAI server whose `gpt-4o` answers `primary`'s replies and `gpt-4o-mini` succeeds. */
 export async function fakeUpstream(): Promise<FakeServer> {
@@ -81,7 +92,7 @@ export function understudy(
   })
 }
 
-export const request = {
+export const request: ChatRequest = {
   model: 'openai/gpt-4o',
   messages: [{ role: 'user' as const, content: 'hi' }],
 }
