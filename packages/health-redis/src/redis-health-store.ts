@@ -36,6 +36,17 @@ interface Cached {
   readonly readAt: number
 }
 
+/**
+ * Records in flight past which a success is not sent: calls faster than Redis
+ * would queue records without end, and the plan's reads behind them. A
+ * failure is always sent, as it is what cools a target, and a cooled target
+ * is skipped, which stops its records. With 64 calls in flight on an instant
+ * provider (bench/), the p50 call went from 0.4–0.5 ms to 0.19–0.24 ms with
+ * this bound; a real provider's calls are far slower than Redis and never
+ * reach it.
+ */
+const maxRecordsInFlight = 256
+
 /** The most targets whose cooldowns a replica keeps; past it the cache starts over. */
 const maxCachedTargets = 10_000
 
@@ -64,6 +75,7 @@ export function redisHealthStore(options: RedisHealthStoreOptions): RedisHealthS
   const cache = new Map<string, Cached>()
   const reading = new Map<string, Promise<void>>()
   let closed = false
+  let recordsInFlight = 0
   /** Whether Redis failed and has not answered since; when so, the next time to ask it again. */
   let down = false
   let retryAt = 0
@@ -157,6 +169,8 @@ export function redisHealthStore(options: RedisHealthStoreOptions): RedisHealthS
 
     record(target: string, record: HealthRecord, thresholds: HealthThresholds): Promise<void> {
       if (closed || down) return Promise.resolve()
+      if (record.ok && recordsInFlight >= maxRecordsInFlight) return Promise.resolve()
+      recordsInFlight += 1
       const keys = healthKeys(prefix, target)
       const args = [
         String(record.at),
@@ -169,16 +183,21 @@ export function redisHealthStore(options: RedisHealthStoreOptions): RedisHealthS
         // The window before the current one still counts, so the counts live two windows.
         String(Math.max(1, Math.ceil(2 * thresholds.windowMs))),
       ]
-      return commands.evalRecord([keys.window, keys.cooldown], args).then(
-        (reply) => {
-          remember(target, parseEnd(reply, 'the record script'))
-          answered()
-        },
-        (error: unknown) => {
-          const report = failed(error)
-          if (report !== undefined) throw report
-        },
-      )
+      return commands
+        .evalRecord([keys.window, keys.cooldown], args)
+        .then((reply) => parseEnd(reply, 'the record script'))
+        .then(
+          (end) => {
+            recordsInFlight -= 1
+            remember(target, end)
+            answered()
+          },
+          (error: unknown) => {
+            recordsInFlight -= 1
+            const report = failed(error)
+            if (report !== undefined) throw report
+          },
+        )
     },
 
     async close(): Promise<void> {
