@@ -163,6 +163,39 @@ describe('redisHealthStore', () => {
     await store.settled()
   })
 
+  it('stops sending successes while 256 records are in flight, never failures', async () => {
+    const server = await ownRedis()
+    const redis = await nodeRedis(server)
+    const held: (() => void)[] = []
+    let holding = true
+    let scripts = 0
+    const client = {
+      sendCommand: async (args: string[]) => {
+        if (args[0] === 'EVALSHA') scripts += 1
+        if (holding) await new Promise<void>((resolve) => held.push(resolve))
+        return redis.sendCommand(args)
+      },
+    }
+    const store = redisHealthStore({ redis: client, commandTimeoutMs: 10_000 })
+    const at = Date.now()
+    const records = Array.from({ length: 300 }, (_, i) =>
+      store.record(target(`t${i}`), { at, ok: true }, thresholds),
+    )
+    records.push(
+      store.record(target('failing'), { at, ok: false, retryAfterMs: 5_000 }, thresholds),
+    )
+    expect(scripts).toBe(257)
+    holding = false
+    for (const release of held) release()
+    await Promise.all(records)
+    expect(
+      await redisHealthStore({ redis, cacheMs: 0 }).cooldowns([target('failing')], at),
+    ).toEqual([at + 5_000])
+    // Once they have landed, successes are sent again.
+    await store.record(target('t0'), { at, ok: true }, thresholds)
+    expect(scripts).toBe(258)
+  })
+
   it("learns a plan's cooldowns in one round trip, and in none while its cache holds them", async () => {
     const server = await ownRedis()
     const redis = await nodeRedis(server)
