@@ -55,7 +55,8 @@ describe('replicas in separate processes sharing one Redis store', { timeout }, 
       seenAfterMs = performance.now() - cooledAt
       return true
     }, 2_000)
-    expect(seenAfterMs).toBeLessThan(500)
+    // The bound, stretched like every real-time limit of the tests on a slow machine.
+    expect(seenAfterMs).toBeLessThan(500 * testTimeScale())
     await closeAll([a, b])
   })
 

@@ -19,11 +19,14 @@ export interface Replica {
 /** The tsconfig that points `@understudy/*` at the packages' sources, as Vitest's aliases do. */
 const tsconfig = fileURLToPath(new URL('./tsconfig.replica.json', import.meta.url))
 const script = fileURLToPath(new URL('./replica.ts', import.meta.url))
+/** The package's folder: `--import tsx` resolves from the working directory, and tsx is this package's. */
+const packageDir = fileURLToPath(new URL('../..', import.meta.url))
 
 /** Forks a replica with `options` and waits until it is connected; killed when the test ends if still running. */
 export async function startReplica(options: ReplicaOptions): Promise<Replica> {
   const child: ChildProcess = fork(script, [], {
     execArgv: ['--import', 'tsx'],
+    cwd: packageDir,
     env: {
       ...process.env,
       UNDERSTUDY_REPLICA: JSON.stringify(options),
