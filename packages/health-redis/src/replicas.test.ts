@@ -135,6 +135,35 @@ describe('replicas in separate processes sharing one Redis store', { timeout }, 
     await closeAll(group)
   })
 
+  it('keep serving while Redis is frozen, each call at most about a second longer, and share cooldowns again once it thaws', async () => {
+    const redis = await ownRedis()
+    const upstream = await fakeUpstream()
+    const pair = await replicas(2, { redisPort: redis.port, upstream: upstream.url, thresholds })
+    await Promise.all(pair.map((replica) => replica.call()))
+    redis.pause()
+    for (let round = 0; round < 4; round++) {
+      const calls = await Promise.all(pair.map((replica) => replica.call()))
+      for (const call of calls) {
+        expect(call.outcomes).toEqual(['ok'])
+        // At most the store's command timeout (500 ms) more than a call takes.
+        expect((call.endedAt as number) - (call.startedAt as number)).toBeLessThan(
+          1_000 * testTimeScale(),
+        )
+      }
+    }
+    redis.resume()
+    upstream.script('gpt-4o', { status: 503 })
+    const [a, b] = pair as [Replica, Replica]
+    // Once each store asks Redis again (retryMs, 1 s), A's failures cool the target for B.
+    expect(
+      await eventually(async () => {
+        await a.call()
+        return (await b.call()).outcomes?.[0] === 'skipped'
+      }, 5_000),
+    ).toBe(true)
+    await closeAll(pair)
+  })
+
   it('never move a cooldown earlier, whatever the interleaving of writers in four processes', async () => {
     const redis = await ownRedis()
     // Only Retry-After cools here (minCalls out of reach), so the end to expect is the latest of them.
