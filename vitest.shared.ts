@@ -16,6 +16,7 @@ export const workspaceEntries: Readonly<Record<string, string>> = {
   '@understudy/providers-anthropic': fromRoot('./packages/providers-anthropic/src/index.ts'),
   '@understudy/providers-google': fromRoot('./packages/providers-google/src/index.ts'),
   '@understudy/ai-sdk': fromRoot('./packages/ai-sdk/src/index.ts'),
+  '@understudy/health-redis': fromRoot('./packages/health-redis/src/index.ts'),
 }
 
 /**

@@ -6,7 +6,7 @@ import * as api from './index.js'
  * Everything `@understudy/testkit` publishes from its main entry: the mock
  * provider and its script types, the three fake servers and their replies,
  * the generic fake server and the `Dialect` a vendor with its own wire format
- * writes for it, the fake clock, the suites' runner-agnostic forms and the
+ * writes for it, the fake clock, the suites' runner-agnostic forms (the health store conformance checks among them) and the
  * time scale their real-time limits read. The built-in dialects
  * (`openaiDialect`, …) and `formatSseEvent` stay inside: `startFakeOpenAI()`
  * and its siblings are how they are used.
@@ -19,6 +19,7 @@ const publicAPI = [
   'defaultStatusKinds',
   'fakeClock',
   'fixtureReply',
+  'healthStoreConformanceChecks',
   'hostileMockProvider',
   'mockProvider',
   'mockUpstream',
@@ -45,6 +46,7 @@ const publicAPI = [
   'type Fault',
   'type FaultReply',
   'type FixtureReplyOptions',
+  'type HealthStoreSetup',
   'type MockCall',
   'type MockChunk',
   'type MockFailOnReadStep',

@@ -38,6 +38,8 @@ export type {
   ConformanceSetup,
   ServerSetup,
 } from './run-provider-conformance.js'
+export { healthStoreConformanceChecks } from './run-health-store-conformance.js'
+export type { HealthStoreSetup } from './run-health-store-conformance.js'
 export { StreamFallbackFailure, streamFallbackChecks } from './run-stream-fallback.js'
 export type { StreamFallbackCheck, StreamFallbackSetup } from './run-stream-fallback.js'
 export { hostileMockProvider, mockProvider } from './mock-provider.js'

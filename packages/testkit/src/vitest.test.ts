@@ -3,7 +3,12 @@ import { expectEntryExports } from '../../../test-support/entry-exports.js'
 import * as api from './vitest.js'
 
 /** Everything `@understudy/testkit/vitest` publishes: the suites, registered as Vitest tests. */
-const publicAPI = ['fallbackRegressionSuite', 'providerConformanceSuite', 'streamFallbackSuite']
+const publicAPI = [
+  'fallbackRegressionSuite',
+  'healthStoreConformanceSuite',
+  'providerConformanceSuite',
+  'streamFallbackSuite',
+]
 
 describe('@understudy/testkit/vitest', () => {
   it('exports exactly its written public API', () => {

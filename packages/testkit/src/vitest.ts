@@ -3,6 +3,10 @@ import { describe, it } from 'vitest'
 import { type ConformanceSetup, providerConformanceChecks } from './run-provider-conformance.js'
 import { type StreamFallbackSetup, streamFallbackChecks } from './run-stream-fallback.js'
 import {
+  type HealthStoreSetup,
+  healthStoreConformanceChecks,
+} from './run-health-store-conformance.js'
+import {
   type RegressionOptions,
   type RegressionSetup,
   runFallbackRegression,
@@ -100,5 +104,23 @@ export function providerConformanceSuite(name: string, setup: ConformanceSetup):
 export function streamFallbackSuite(name: string, setup: StreamFallbackSetup): void {
   describe(`streaming with fallbacks: ${name}`, () => {
     for (const check of streamFallbackChecks(setup)) it(check.name, check.run, check.timeoutMs)
+  })
+}
+
+/**
+ * Registers the health store conformance suite as Vitest tests, one per
+ * check: what a health store for another backend must do to stand in for
+ * core's in-memory one (minimum calls, failure rate over a window, cooldowns
+ * that only move later, Retry-After before the minimum, `cooldownMs: 0`,
+ * targets kept apart, the same cooldowns as the in-memory store over seeded
+ * random sequences). Each check builds its own store with `setup.store()`.
+ *
+ * @example
+ * healthStoreConformanceSuite('in-memory store', { store: () => createMemoryHealthStore() })
+ */
+export function healthStoreConformanceSuite(name: string, setup: HealthStoreSetup): void {
+  describe(`health store conformance: ${name}`, () => {
+    for (const check of healthStoreConformanceChecks(setup))
+      it(check.name, check.run, check.timeoutMs)
   })
 }

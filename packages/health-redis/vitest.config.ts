@@ -1,0 +1,11 @@
+import { defineProject } from 'vitest/config'
+import { sharedTest, workspaceAlias } from '../../vitest.shared.ts'
+
+export default defineProject({
+  resolve: { alias: workspaceAlias },
+  test: {
+    ...sharedTest,
+    name: 'health-redis',
+    include: ['src/**/*.test.ts'],
+  },
+})
