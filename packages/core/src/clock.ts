@@ -3,7 +3,11 @@
  * clock to run backoff, timeouts and cooldowns in virtual time.
  */
 export interface Clock {
-  /** The current time in ms (an epoch is not required, only monotony). */
+  /**
+   * The current time in ms. One client needs only monotony; a health store
+   * shared between processes (`@understudy/health-redis`) compares cooldown
+   * ends across them, so their clocks must share an epoch (`Date.now()`).
+   */
   now(): number
   /** Calls `callback` once after `ms`; returns a handle for {@link Clock.clearTimeout}. */
   setTimeout(callback: () => void, ms: number): unknown
