@@ -21,8 +21,6 @@ export interface DialectRequest {
   /** Header names in lower case, repeated headers joined with `, `. */
   readonly headers: Readonly<Record<string, string>>
   readonly body: unknown
-  /** The request headers, by lower-case name. */
-  readonly headers: Readonly<Record<string, string>>
 }
 
 /** A streamed answer: its events, the last `terminalEvents` of which are the terminal signal. */
