@@ -18,7 +18,6 @@ export function configJsonSchema(): Record<string, unknown> {
   const schema = z.toJSONSchema(configFileSchema, {
     io: 'input',
     unrepresentable: 'any',
-    reused: 'ref',
     override: ({ zodSchema, jsonSchema }) => {
       if ((zodSchema as unknown) === timeoutSchema) {
         jsonSchema.type = 'number'

@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest'
+import { hasAnsi, runCli } from '../test-support/run-cli.js'
+import { demoVendors, targetOf } from './demo-vendors.js'
+
+describe('understudy demo', () => {
+  it('tells the story in plain text when piped, and exits 0', async () => {
+    const run = await runCli(['demo'])
+    expect(run.code).toBe(0)
+    expect(run.stderr).toBe('')
+    expect(hasAnsi(run.stdout)).toBe(false)
+    for (const vendor of demoVendors) {
+      expect(run.stdout).toContain(targetOf(vendor))
+      expect(run.stdout).toContain(`Bearer ${vendor.key}`)
+    }
+    expect(run.stdout).toMatch(
+      /sequential 1 +groq\/llama-3\.3-70b +openai\/gpt-4o rate_limit 429 \(Retry-After 30 s\)/,
+    )
+    expect(run.stdout).toMatch(
+      /concurrent 5 +together\/qwen3-235b +openai\/gpt-4o skipped \(cooling down\)/,
+    )
+    expect(run.stdout).toContain('Fallback array unchanged after 8 calls: yes')
+    expect(run.stdout).toContain(
+      'caller sees: [start: groq/llama-3.3-70b] The understudy takes the stage',
+    )
+    expect(run.stdout).toContain('stream ended with stream_interrupted')
+    expect(run.stdout).toContain('each vendor saw only its own key')
+  })
+
+  it('colours the story when asked (FORCE_COLOR), and never with NO_COLOR', async () => {
+    const [forced, noColor] = await Promise.all([
+      runCli(['demo'], { env: { FORCE_COLOR: '1' } }),
+      runCli(['demo'], { env: { FORCE_COLOR: '1', NO_COLOR: '1' } }),
+    ])
+    expect([forced.code, noColor.code]).toEqual([0, 0])
+    expect(hasAnsi(forced.stdout)).toBe(true)
+    expect(hasAnsi(noColor.stdout)).toBe(false)
+  })
+})
