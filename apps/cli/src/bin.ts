@@ -12,6 +12,14 @@ if (typeof enableCompileCache === 'function') enableCompileCache()
 
 const { runCommand } = await import('./program.js')
 
+// `understudy demo | head -3`: once the reader is gone, nothing more can be
+// said, so the command stops, as a pipeline expects, rather than dying on
+// an unhandled EPIPE with a stack.
+process.stdout.on('error', (error) => {
+  if (Reflect.get(error, 'code') !== 'EPIPE') throw error
+  process.exit(process.exitCode ?? 0)
+})
+
 // The status is set, never forced with process.exit(): output is flushed, and
 // an aborted call's connection is closed, before the process ends on its own.
 process.exitCode = await runCommand(process.argv.slice(2), {

@@ -213,11 +213,15 @@ async function makeProvider(
     return factory(options)
   } catch (error) {
     if (!isUnderstudyError(error, 'config')) throw error
-    // The factory names its own options (`openai()(options).baseUrl`); the user wrote them at `path`.
+    // The factory names its own options (`openai()(options).baseUrl`), which the
+    // user wrote at `path`; anything else it names (`OPENAI_BASE_URL`) is kept.
     const factoryPath = String(Reflect.get(error, 'path') ?? '')
-    const inner = factoryPath.replace(/^.*?\(options\)/, '')
-    const rest = factoryPath === '' ? error.message : error.message.slice(factoryPath.length + 2)
-    const at = where(source, `${path}${inner}`)
-    throw new CliError('config', `${at}: ${rest}`)
+    const option = /^.*?\(options\)/.exec(factoryPath)
+    if (option === null) throw new CliError('config', `${where(source, path)}: ${error.message}`)
+    const rest = error.message.slice(factoryPath.length + 2)
+    throw new CliError(
+      'config',
+      `${where(source, path + factoryPath.slice(option[0].length))}: ${rest}`,
+    )
   }
 }

@@ -110,6 +110,16 @@ describe('understudy chat --config', () => {
     expect(run.stderr).toContain(`${file}: providers.openai.apiKey: no API key: set OPENAI_API_KEY`)
   })
 
+  it('reports a bad base URL from the environment, naming the variable', async () => {
+    const run = await runCli(['chat', '-m', 'openai/gpt-4o', 'hi'], {
+      env: { OPENAI_API_KEY: 'k', OPENAI_BASE_URL: 'localhost:8080/v1' },
+    })
+    expect(run.code).toBe(2)
+    expect(run.stderr).toContain(
+      'understudy: providers.openai: OPENAI_BASE_URL: expected an http: or https: URL',
+    )
+  })
+
   it('reports a target whose provider nobody knows', async () => {
     const run = await runCli(['chat', '-m', 'acme/one', 'hi'])
     expect(run.code).toBe(2)

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { hasAnsi, runCli } from '../test-support/run-cli.js'
+import { finished, hasAnsi, runCli, startCli } from '../test-support/run-cli.js'
 import { demoVendors, targetOf } from './demo-vendors.js'
 
 describe('understudy demo', () => {
@@ -34,5 +34,12 @@ describe('understudy demo', () => {
     expect([forced.code, noColor.code]).toEqual([0, 0])
     expect(hasAnsi(forced.stdout)).toBe(true)
     expect(hasAnsi(noColor.stdout)).toBe(false)
+  })
+
+  it('stops quietly when the reader of its output goes away (| head)', async () => {
+    const child = startCli(['demo'])
+    child.stdout?.once('data', () => child.stdout?.destroy())
+    const run = await finished(child)
+    expect(run).toMatchObject({ code: 0, signal: null, stderr: '' })
   })
 })
