@@ -66,6 +66,19 @@ describe('understudy', () => {
     expect(run.stderr).not.toMatch(/\n\s+at /)
   })
 
+  it('with --json, tells a parse error as one JSON document on stdout', async () => {
+    const run = await runCli(['chat', '--json', '--retries', '-1', 'hi'])
+    expect(run.code).toBe(2)
+    expect(JSON.parse(run.stdout)).toEqual({
+      error: {
+        kind: 'usage',
+        message:
+          "option '-r, --retries <count>' argument '-1' is invalid. expected a whole number, 0 or more",
+      },
+      exitCode: 2,
+    })
+  })
+
   it('refuses an empty prompt on standard input', async () => {
     const run = await runCli(['chat', '-m', 'openai/gpt-4o'], { stdin: '\n' })
     expect(run).toMatchObject({ code: 2, stderr: expect.stringContaining('the prompt is empty') })

@@ -71,6 +71,8 @@ function readVersion(): string {
  */
 export async function runCommand(argv: readonly string[], io: CommandIo): Promise<ExitCode> {
   let status: ExitCode = exitCodes.success
+  const json = argv.includes('--json')
+  let parseError: string | undefined
   const program = new Command('understudy')
     .description('Chat completions that survive their model failing: fallbacks from the terminal.')
     .version(readVersion(), '-v, --version', 'print the version')
@@ -80,6 +82,11 @@ export async function runCommand(argv: readonly string[], io: CommandIo): Promis
     .configureOutput({
       writeOut: (text) => io.stdout.write(text),
       writeErr: (text) => io.stderr.write(text),
+      // With --json, a parse error is told as the other failures are: one JSON document on stdout.
+      outputError: (text, write) => {
+        if (json) parseError = text.replace(/^error: /, '').trim()
+        else write(text)
+      },
     })
     .showHelpAfterError('(add --help for usage)')
 
@@ -152,8 +159,12 @@ export async function runCommand(argv: readonly string[], io: CommandIo): Promis
     return status
   } catch (error) {
     // --help and --version end the parse by throwing, with status 0; every other parse error is a usage mistake.
-    if (error instanceof CommanderError)
-      return error.exitCode === 0 ? exitCodes.success : exitCodes.usage
-    throw error
+    if (!(error instanceof CommanderError)) throw error
+    if (error.exitCode === 0) return exitCodes.success
+    if (parseError !== undefined) {
+      const document = { error: { kind: 'usage', message: parseError }, exitCode: exitCodes.usage }
+      io.stdout.write(`${JSON.stringify(document, null, 2)}\n`)
+    }
+    return exitCodes.usage
   }
 }
