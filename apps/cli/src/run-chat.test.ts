@@ -280,7 +280,9 @@ describe('understudy chat', () => {
 
   it('--timeout ends a call that takes too long with the deadline and exits 1', async () => {
     const server = await fakeServer({ respond: { fault: 'hang' } })
-    const run = await runCli(['chat', '--timeout', '300ms', '-m', 'openai/gpt-4o', 'hi'], {
+    // Long enough for the request to be sent on a busy machine: the server must see it cut.
+    const timeout = `${Math.round(1000 * testTimeScale())}ms`
+    const run = await runCli(['chat', '--timeout', timeout, '-m', 'openai/gpt-4o', 'hi'], {
       env: openaiEnv(server.url),
     })
     expect(run.code).toBe(1)
