@@ -3,7 +3,7 @@ import { finished, hasAnsi, runCli, startCli } from '../test-support/run-cli.js'
 import { demoVendors, targetOf } from './demo-vendors.js'
 
 /** `text` as a regular expression matching it literally. */
-const escape = (text: string | undefined): string =>
+const literally = (text: string | undefined): string =>
   (text ?? '').replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')
 
 describe('understudy demo', () => {
@@ -19,11 +19,13 @@ describe('understudy demo', () => {
     const [primary, second, third] = demoVendors.map(targetOf)
     expect(run.stdout).toMatch(
       new RegExp(
-        `sequential 1 +${escape(second)} +${escape(primary)} rate_limit 429 \\(Retry-After 30 s\\)`,
+        `sequential 1 +${literally(second)} +${literally(primary)} rate_limit 429 \\(Retry-After 30 s\\)`,
       ),
     )
     expect(run.stdout).toMatch(
-      new RegExp(`concurrent 5 +${escape(third)} +${escape(primary)} skipped \\(cooling down\\)`),
+      new RegExp(
+        `concurrent 5 +${literally(third)} +${literally(primary)} skipped \\(cooling down\\)`,
+      ),
     )
     expect(run.stdout).toContain('Fallback array unchanged after 8 calls: yes')
     expect(run.stdout).toContain(`caller sees: [start: ${second}] The understudy takes the stage`)
