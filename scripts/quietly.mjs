@@ -1,10 +1,12 @@
 /**
  * Runs a command and shows its output only when it fails: `node
  * scripts/quietly.mjs "what it does" turbo run build …` prints the one-line
- * description, then nothing more on success; on failure, everything the
- * command printed, and its exit code. For steps a person does not need to
- * watch (the demo's build), whose tools have no quiet mode of their own
- * (turbo always prints its scope and summary).
+ * description (none when it is empty), then nothing more on success; on
+ * failure, everything the command printed, and its exit code. For steps a
+ * person does not need to watch (the build before `pnpm demo` and `pnpm
+ * understudy`), whose tools have no quiet mode of their own (turbo always
+ * prints its scope and summary). Everything goes to stderr, so the stdout
+ * of the command that follows (`pnpm understudy chat --json`) is its own.
  */
 import { spawn } from 'node:child_process'
 
@@ -13,7 +15,7 @@ if (what === undefined || command === undefined) {
   process.stderr.write('usage: node scripts/quietly.mjs "<what it does>" <command> [args…]\n')
   process.exit(2)
 }
-process.stdout.write(`${what}\n`)
+if (what !== '') process.stderr.write(`${what}\n`)
 const output = []
 // Through a shell on Windows only, where the commands in node_modules/.bin are .cmd files.
 const child = spawn(command, args, {

@@ -3,5 +3,5 @@ import { sharedTest, workspaceAlias } from '../../vitest.shared.ts'
 
 export default defineProject({
   resolve: { alias: workspaceAlias },
-  test: { ...sharedTest, name: 'demo' },
+  test: { ...sharedTest, name: 'cli' },
 })
