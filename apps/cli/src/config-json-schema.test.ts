@@ -49,6 +49,6 @@ describe("the README's full config example", () => {
       providers: { local: { type: 'openai-compatible' } },
       policy: { invalid_request: { fallback: true } },
     })
-    expect(loaded.config.fallbacks).toHaveLength(3)
+    expect(loaded.config.fallbacks).toHaveLength(5)
   })
 })

@@ -39,7 +39,7 @@ const badFiles: readonly (readonly [string, string, string])[] = [
   [
     'an unknown provider type',
     'providers:\n  acme: { type: acme-ai }\nmodel: acme/one\n',
-    'providers.acme.type: expected one of "openai"|"azure"|"openai-compatible"',
+    'providers.acme.type: expected one of "openai"|"azure"|"anthropic"|"google"|"openai-compatible"',
   ],
   [
     'a target base URL that is not http',

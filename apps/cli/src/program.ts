@@ -7,7 +7,7 @@ import { parseCount, parseDuration } from './parse-duration.js'
 const chatExamples = `
 Examples:
   $ understudy chat --model openai/gpt-4o "Say hi"
-  $ understudy chat -m openai/gpt-4o -f groq/llama-3.3-70b-versatile -f openai/gpt-4o-mini "Say hi"
+  $ understudy chat -m openai/gpt-4o -f anthropic/claude-sonnet-4-5 -f google/gemini-2.5-flash "Say hi"
   $ echo "Summarise this" | understudy chat --config chain.yaml
   $ understudy chat --config chain.yaml --stream --timeout 30s "Tell me a story"
   $ understudy chat --config chain.yaml --json "hi" | jq .attempts

@@ -42,6 +42,8 @@ const openaiPackage = () => import('@understudy/providers-openai')
 export const providerRegistry: Readonly<Record<string, ProviderEntry>> = Object.freeze({
   openai: fixedId(async () => (await openaiPackage()).openai),
   azure: fixedId(async () => (await openaiPackage()).azure),
+  anthropic: fixedId(async () => (await import('@understudy/providers-anthropic')).anthropic),
+  google: fixedId(async () => (await import('@understudy/providers-google')).google),
   'openai-compatible': ownId(async () => (await openaiPackage()).openaiCompatible),
   groq: ownId(async () => (await openaiPackage()).groq),
   together: ownId(async () => (await openaiPackage()).together),

@@ -1,6 +1,11 @@
 import type { ChatResponse, ErrorKind } from '@understudy/core'
 import { errorKinds } from '@understudy/core'
-import { startFakeOpenAI, testTimeScale } from '@understudy/testkit'
+import {
+  startFakeAnthropic,
+  startFakeGemini,
+  startFakeOpenAI,
+  testTimeScale,
+} from '@understudy/testkit'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import * as z from 'zod'
 import { finished, hasAnsi, runCli, startCli, writeFiles } from './test-support/run-cli.js'
@@ -145,6 +150,41 @@ describe('understudy chat', () => {
     ])
     expect(backup.requests.map((request) => request.headers.authorization)).toEqual([
       'Bearer key-backup',
+    ])
+  })
+
+  it('crosses vendors: OpenAI rate-limited, Claude overloaded, Gemini answers, each key in its own header', async () => {
+    const openai = await fakeServer({ respond: { status: 429, retryAfter: '30' } })
+    const claude = await startFakeAnthropic({ respond: { status: 529 } })
+    onTestFinished(() => claude.close())
+    const gemini = await startFakeGemini({ respond: { text: 'From Gemini.' } })
+    onTestFinished(() => gemini.close())
+    const files = await writeFiles({
+      'chain.yaml': [
+        'providers:',
+        `  openai: { baseURL: "${openai.url}/v1", apiKeyEnv: PRIMARY_KEY }`,
+        `  anthropic: { baseURL: "${claude.url}", apiKeyEnv: CLAUDE_KEY }`,
+        `  google: { baseURL: "${gemini.url}/v1beta", apiKeyEnv: GEMINI_KEY }`,
+        'model: openai/gpt-4o',
+        'fallbacks: [anthropic/claude-sonnet-4-5, google/gemini-2.5-flash]',
+        'retries: 0',
+      ].join('\n'),
+    })
+    const env = { PRIMARY_KEY: 'key-primary', CLAUDE_KEY: 'key-claude', GEMINI_KEY: 'key-gemini' }
+    const run = await runCli(['chat', '-c', files['chain.yaml'] as string, '--verbose', 'hi'], {
+      env,
+    })
+    expect(run.code).toBe(0)
+    expect(run.stdout).toBe('From Gemini.\n')
+    expect(run.stderr).toContain('answered by google/gemini-2.5-flash')
+    expect(run.stderr).toMatch(/anthropic\/claude-sonnet-4-5\s+overloaded\s+529/)
+    expect(openai.requests.map((request) => request.headers.authorization)).toEqual([
+      'Bearer key-primary',
+    ])
+    expect(claude.requests.map((request) => request.headers['x-api-key'])).toEqual(['key-claude'])
+    expect(claude.requests[0]?.headers.authorization).toBeUndefined()
+    expect(gemini.requests.map((request) => request.headers['x-goog-api-key'])).toEqual([
+      'key-gemini',
     ])
   })
 

@@ -1,9 +1,13 @@
 import type { Provider } from '@understudy/core'
-import { groq, openai, together } from '@understudy/providers-openai'
+import { anthropic } from '@understudy/providers-anthropic'
+import { google } from '@understudy/providers-google'
+import { openai } from '@understudy/providers-openai'
 import {
   type FakeServer,
   type FakeServerOptions,
   type RecordedRequest,
+  startFakeAnthropic,
+  startFakeGemini,
   startFakeOpenAI,
 } from '@understudy/testkit'
 
@@ -28,13 +32,10 @@ export interface DemoVendor {
   readonly credential: (request: RecordedRequest) => string | undefined
 }
 
-const bearer = (request: RecordedRequest): string | undefined => request.headers.authorization
-
 /**
- * The vendors of `understudy demo`. Three servers that speak OpenAI's
- * dialect under three vendors' names today; a vendor with its own dialect
- * joins with its fake server (`startFakeAnthropic`, `startFakeGemini`) and
- * its provider package.
+ * The vendors of `understudy demo`: OpenAI, Anthropic and Gemini, each a
+ * fake server speaking its own wire format and the real provider package
+ * pointed at it, each key in its own header.
  */
 export const demoVendors: readonly DemoVendor[] = Object.freeze([
   {
@@ -43,23 +44,23 @@ export const demoVendors: readonly DemoVendor[] = Object.freeze([
     key: 'demo-key-openai',
     start: startFakeOpenAI,
     provider: (server, key) => openai({ baseURL: `${server.url}/v1`, apiKey: key }),
-    credential: bearer,
+    credential: (request) => request.headers.authorization,
   },
   {
-    name: 'groq',
-    model: 'llama-3.3-70b',
-    key: 'demo-key-groq',
-    start: startFakeOpenAI,
-    provider: (server, key) => groq({ baseURL: `${server.url}/v1`, apiKey: key }),
-    credential: bearer,
+    name: 'anthropic',
+    model: 'claude-sonnet-4-5',
+    key: 'demo-key-anthropic',
+    start: startFakeAnthropic,
+    provider: (server, key) => anthropic({ baseURL: server.url, apiKey: key }),
+    credential: (request) => request.headers['x-api-key'],
   },
   {
-    name: 'together',
-    model: 'qwen3-235b',
-    key: 'demo-key-together',
-    start: startFakeOpenAI,
-    provider: (server, key) => together({ baseURL: `${server.url}/v1`, apiKey: key }),
-    credential: bearer,
+    name: 'google',
+    model: 'gemini-2.5-flash',
+    key: 'demo-key-google',
+    start: startFakeGemini,
+    provider: (server, key) => google({ baseURL: `${server.url}/v1beta`, apiKey: key }),
+    credential: (request) => request.headers['x-goog-api-key'],
   },
 ])
 

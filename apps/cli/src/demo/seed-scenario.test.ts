@@ -5,17 +5,17 @@ import { runSeedScenario } from './seed-scenario.js'
 const kinds = (attempts: readonly { outcome: string; error?: { kind: string } }[]): string[] =>
   attempts.map((attempt) => attempt.error?.kind ?? attempt.outcome)
 
-const [openai, groq, together] = demoVendors.map(targetOf)
+const [openai, anthropic, google] = demoVendors.map(targetOf)
 
 describe('runSeedScenario', () => {
   it('falls back from a rate-limited primary at once, then skips it while it cools down', async () => {
     const report = await runSeedScenario('429', demoVendors, [{ status: 429, retryAfter: '30' }])
-    expect(report.calls.map(({ response }) => response.target)).toEqual(Array(8).fill(groq))
+    expect(report.calls.map(({ response }) => response.target)).toEqual(Array(8).fill(anthropic))
     expect(kinds(report.calls[0]?.response.attempts ?? [])).toEqual(['rate_limit', 'ok'])
     for (const { response } of report.calls.slice(1))
       expect(kinds(response.attempts)).toEqual(['skipped', 'ok'])
     expect(report.unchanged).toBe(true)
-    expect(report.fallbacks).toEqual([groq, together])
+    expect(report.fallbacks).toEqual([anthropic, google])
     expect(Object.isFrozen(report.fallbacks)).toBe(true)
   })
 
@@ -26,7 +26,7 @@ describe('runSeedScenario', () => {
       Array(3).fill(['overloaded', 'overloaded', 'overloaded', 'overloaded', 'ok']),
     )
     expect(traces.slice(3)).toEqual(Array(5).fill(['skipped', 'skipped', 'ok']))
-    expect(report.calls.map(({ response }) => response.target)).toEqual(Array(8).fill(together))
+    expect(report.calls.map(({ response }) => response.target)).toEqual(Array(8).fill(google))
     for (const vendor of demoVendors) {
       const seen = report.seen.get(targetOf(vendor)) ?? []
       expect(seen.length).toBeGreaterThan(0)
