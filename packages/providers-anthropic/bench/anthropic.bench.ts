@@ -17,7 +17,7 @@ import {
   reportSample,
   startServerProcess,
   workerRole,
-} from './isolated.js'
+} from '../../providers-openai/bench/isolated.js'
 
 /** Measured rounds, each row in a fresh process; `BENCH_ROUNDS` overrides. */
 const rounds = Number(process.env.BENCH_ROUNDS ?? 4)
