@@ -21,6 +21,8 @@ const publicAPI = [
   'parseDuration',
   'parseRetryAfter',
   'providerOptionsShape',
+  'readEnvironment',
+  'readEnvironmentURL',
   'readRequestId',
   'readSse',
   'redactHeaders',

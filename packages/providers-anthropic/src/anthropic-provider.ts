@@ -7,6 +7,8 @@ import {
   httpURLSchema,
   type KeySource,
   providerOptionsShape,
+  readEnvironment,
+  readEnvironmentURL,
 } from '@understudy/provider-kit'
 import * as z from 'zod'
 import { readAnthropicError } from './anthropic-errors.js'
@@ -15,7 +17,6 @@ import { parseAnthropicResponse } from './anthropic-response.js'
 import { createAnthropicStreamParser } from './anthropic-stream.js'
 import { type AnthropicVersion, anthropicVersions, defaultAnthropicVersion } from './api-version.js'
 import { anthropicId } from './thinking-state.js'
-import { readEnvironment, readEnvironmentURL } from './read-environment.js'
 
 /** Anthropic's own API, where `anthropic()` sends requests unless told otherwise. */
 const defaultBaseURL = 'https://api.anthropic.com'

@@ -7,13 +7,14 @@ import {
   httpURLSchema,
   type KeySource,
   providerOptionsShape,
+  readEnvironment,
+  readEnvironmentURL,
 } from '@understudy/provider-kit'
 import * as z from 'zod'
 import { readGeminiError } from './gemini-errors.js'
 import { buildGeminiRequest } from './gemini-request.js'
 import { parseGeminiResponse } from './gemini-response.js'
 import { createGeminiStreamParser } from './gemini-stream.js'
-import { readEnvironment, readEnvironmentURL } from './read-environment.js'
 
 /** The Gemini API, version included, where `google()` sends requests unless told otherwise. */
 const defaultBaseURL = 'https://generativelanguage.googleapis.com/v1beta'

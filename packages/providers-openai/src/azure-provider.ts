@@ -9,6 +9,7 @@ import {
   type KeySource,
   type ProviderSpec,
   providerOptionsShape,
+  readEnvironment,
 } from '@understudy/provider-kit'
 import * as z from 'zod'
 import { readOpenAIError } from './openai-errors.js'
@@ -16,7 +17,6 @@ import { buildOpenAIRequest, type OpenAIRequestOptions } from './openai-request.
 import { parseOpenAIResponse } from './openai-response.js'
 import { createOpenAIStreamParser } from './openai-stream.js'
 import { flagSchema, maxTokensFieldSchema, providerIdSchema, textSchema } from './option-schemas.js'
-import { readEnvironment } from './read-environment.js'
 
 /**
  * The `api-version` sent when neither `apiVersion` nor `OPENAI_API_VERSION`

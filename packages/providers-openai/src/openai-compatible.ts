@@ -7,6 +7,7 @@ import {
   httpURLSchema,
   type KeySource,
   providerOptionsShape,
+  readEnvironment,
 } from '@understudy/provider-kit'
 import * as z from 'zod'
 import { readOpenAIError } from './openai-errors.js'
@@ -19,7 +20,6 @@ import {
   maxTokensFieldSchema,
   providerIdSchema,
 } from './option-schemas.js'
-import { readEnvironment } from './read-environment.js'
 
 /**
  * The options of {@link openaiCompatible}: zod decides,

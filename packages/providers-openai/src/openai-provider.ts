@@ -7,6 +7,8 @@ import {
   httpURLSchema,
   type KeySource,
   providerOptionsShape,
+  readEnvironment,
+  readEnvironmentURL,
 } from '@understudy/provider-kit'
 import * as z from 'zod'
 import { textSchema } from './option-schemas.js'
@@ -14,7 +16,6 @@ import { readOpenAIError } from './openai-errors.js'
 import { buildOpenAIRequest } from './openai-request.js'
 import { parseOpenAIResponse } from './openai-response.js'
 import { createOpenAIStreamParser } from './openai-stream.js'
-import { readEnvironment, readEnvironmentURL } from './read-environment.js'
 
 /** OpenAI's own API, where `openai()` sends requests unless told otherwise. */
 const defaultBaseURL = 'https://api.openai.com/v1'

@@ -1,10 +1,10 @@
-import { checkHttpURL } from '@understudy/provider-kit'
+import { checkHttpURL } from './check-provider-options.js'
 
 /**
- * The one place this package reads the environment (STYLE §11): the
- * documented defaults of `anthropic()` (`ANTHROPIC_API_KEY`,
- * `ANTHROPIC_AUTH_TOKEN`, `ANTHROPIC_BASE_URL`). An empty variable counts
- * as unset; outside Node-like runtimes every variable is unset.
+ * An environment variable, as a provider factory reads its documented
+ * defaults (`OPENAI_API_KEY`, `ANTHROPIC_BASE_URL`, …): an empty variable
+ * counts as unset, and outside Node-like runtimes every variable is unset.
+ * A factory reads the environment here and nowhere else (STYLE §11).
  */
 export function readEnvironment(name: string): string | undefined {
   const value = typeof process === 'undefined' ? undefined : process.env[name]
