@@ -10,6 +10,7 @@
  * measures the one row named there, sends its sample back, and exits.
  */
 import { fork } from 'node:child_process'
+import { readdirSync, statSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 
 /** Fake servers running in a child process: their URLs, and how to stop them. */
@@ -112,4 +113,32 @@ export function median(values: readonly number[]): number {
   return sorted.length % 2 === 1
     ? (sorted[middle] as number)
     : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2
+}
+
+/**
+ * Throws when a package's build is older than its source. `pnpm bench` at
+ * the root builds first; run from a package's folder, a benchmark imports
+ * whatever `dist` holds — a build of some earlier commit, measured without
+ * a word (it happened: a before/after pair of one build against itself).
+ * `packages` are folder names under `packages/`; test files do not count.
+ */
+export function checkFreshBuild(packages: readonly string[]): void {
+  const root = new URL('../../', import.meta.url)
+  const stale = packages.filter((name) => {
+    const dist = statSync(new URL(`${name}/dist/index.js`, root), { throwIfNoEntry: false })
+    if (dist === undefined) return true
+    const src = new URL(`${name}/src/`, root)
+    return readdirSync(src, { recursive: true, encoding: 'utf8' }).some(
+      (file) =>
+        file.endsWith('.ts') &&
+        !/\.test(-d)?\.ts$/.test(file) &&
+        !file.includes('test-support') &&
+        statSync(new URL(file, src)).mtimeMs > dist.mtimeMs,
+    )
+  })
+  if (stale.length > 0) {
+    throw new Error(
+      `the build of ${stale.join(', ')} is older than its source: run \`pnpm bench\` from the root (it builds first) or \`pnpm build\``,
+    )
+  }
 }

@@ -3,6 +3,7 @@ import OpenAI from 'openai'
 import { request } from 'undici'
 import { openai } from '../dist/index.js'
 import {
+  checkFreshBuild,
   collect,
   measureIsolated,
   median,
@@ -202,6 +203,7 @@ console.log(
     `Figures are medians over the rounds; ratios are medians of per-round ratios to the floor; ` +
     `cpu µs is the row's CPU time per call at ${concurrency} in flight.`,
 )
+checkFreshBuild(['core', 'provider-kit', 'providers-openai'])
 const servers = await startServerProcess<Urls>(
   new URL('./fake-servers-process.mjs', import.meta.url),
 )

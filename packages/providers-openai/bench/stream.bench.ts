@@ -4,6 +4,7 @@ import OpenAI from 'openai'
 import { request } from 'undici'
 import { openai } from '../dist/index.js'
 import {
+  checkFreshBuild,
   collect,
   measureIsolated,
   median,
@@ -205,6 +206,7 @@ async function readUnderstudy(origin: string, onText: OnText): Promise<number> {
 }
 
 const role = workerRole<Urls>()
+if (role === undefined) checkFreshBuild(['core', 'provider-kit', 'providers-openai'])
 /** The servers' URLs: handed over in a worker; the benchmark's own servers otherwise. */
 const servers: Urls = role?.context ?? (await startServers())
 
