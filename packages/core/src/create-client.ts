@@ -17,6 +17,7 @@ import { callOptionsSchema, clientOptionsSchema } from './options-schema.js'
 import { parseConfig } from './parse-config.js'
 import { type Policy, resolvePolicy } from './policy.js'
 import type { Provider } from './provider.js'
+import { checkJsonCycles } from './json-cycle.js'
 import { requestSchema } from './request-schema.js'
 import { isSecretHeader } from './secret-header.js'
 
@@ -185,7 +186,9 @@ function mergePolicy(client: ClientOptions, call: CallOptions): Policy {
  * every call; the schema decides the rest and names the problem.
  */
 function checkRequest(request: ChatRequest): void {
-  if (!isPlainRequest(request)) parseConfig(requestSchema, request, 'request')
+  if (isPlainRequest(request)) return
+  parseConfig(requestSchema, request, 'request')
+  checkJsonCycles(request)
 }
 
 /** Every key and header value the call was given: none of them may show in an error. */
