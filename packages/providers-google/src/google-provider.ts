@@ -1,5 +1,6 @@
 import { type Provider, stateOrigin } from '@understudy/core'
 import {
+  type AttemptTarget,
   checkProviderKey,
   checkProviderOptions,
   type DefineProviderOptions,
@@ -11,6 +12,7 @@ import {
   readEnvironmentURL,
 } from '@understudy/provider-kit'
 import * as z from 'zod'
+import type { AnswerOrigin } from './gemini-answer.js'
 import { readGeminiError } from './gemini-errors.js'
 import { buildGeminiRequest } from './gemini-request.js'
 import { parseGeminiResponse } from './gemini-response.js'
@@ -125,15 +127,22 @@ export function google(options: GoogleProviderOptions = {}): Provider {
       keySource,
       authHeaders: (apiKey) => ({ 'x-goog-api-key': apiKey }),
       headers: Object.freeze({ ...checked.headers }),
-      buildRequest: (request, { stream, target }) =>
-        buildGeminiRequest(request, { stream, origin: originOf(target) }),
+      buildRequest: (request, { stream, target }) => {
+        const where = attemptOrigin(target)
+        return buildGeminiRequest(request, {
+          stream,
+          get origin() {
+            return where.origin
+          },
+        })
+      },
       parseResponse: (body, info) =>
-        parseGeminiResponse(body, info, {
-          provider: id,
-          origin: info.target === undefined ? '' : originOf(info.target),
-        }),
-      createStreamParser: (target) =>
-        createGeminiStreamParser({ provider: id, origin: originOf(target) }),
+        parseGeminiResponse(
+          body,
+          info,
+          info.target === undefined ? { provider: id, origin: '' } : attemptOrigin(info.target),
+        ),
+      createStreamParser: (target) => createGeminiStreamParser(attemptOrigin(target)),
       readError: readGeminiError,
     },
     {
@@ -143,12 +152,25 @@ export function google(options: GoogleProviderOptions = {}): Provider {
   )
 }
 
-/** The `stateOrigin()` of an attempt: whose thought signatures it may send back. */
-function originOf(target: { model: string; baseURL: string; apiKey: string | undefined }): string {
-  return stateOrigin({
+/**
+ * The `stateOrigin()` of an attempt, whose thought signatures it may send
+ * back, worked out (the key hashed) only when a signature is written or
+ * replayed. Most calls carry none, and a call that needs no fallback should
+ * cost next to nothing over a direct request: built eagerly, it hashed the
+ * key twice per attempt.
+ */
+function attemptOrigin(target: AttemptTarget): AnswerOrigin {
+  let origin: string | undefined
+  return {
     provider: id,
-    model: target.model,
-    baseURL: target.baseURL,
-    apiKey: target.apiKey,
-  })
+    get origin() {
+      origin ??= stateOrigin({
+        provider: id,
+        model: target.model,
+        baseURL: target.baseURL,
+        apiKey: target.apiKey,
+      })
+      return origin
+    },
+  }
 }
