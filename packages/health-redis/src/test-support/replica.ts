@@ -9,6 +9,7 @@ import {
   type Clock,
   createClient as createUnderstudy,
   type HealthThresholds,
+  type Provider,
 } from '@understudy/core'
 import { openai } from '@understudy/providers-openai'
 import { redisHealthStore } from '../redis-health-store.js'
@@ -43,6 +44,12 @@ export interface ReplicaAnswer {
   /** `call`: each attempt's outcome; `startedAt`/`endedAt` in the client's (virtual) time. */
   readonly outcomes?: readonly string[]
   readonly startedAt?: number
+  /**
+   * `call`: when the primary was sent its request, if it was. Read after core
+   * decided to try it, so it is never earlier than the instant core saw the
+   * target ready; `startedAt` is read before, and may be a clock tick earlier.
+   */
+  readonly primaryTriedAt?: number
   readonly endedAt?: number
   /** `ends`: what the store says of the keys; `record`: each failure's `at + retryAfterMs`. */
   readonly ends?: readonly (number | null)[]
@@ -70,8 +77,19 @@ const io =
 const redis = nodeRedis ?? io
 if (redis === undefined) throw new Error(`unknown client ${options.client}`)
 const store = redisHealthStore({ redis })
+const upstream = openai({ baseURL: `${options.upstream}/v1`, apiKey: 'sk-replica-key' })
+let primaryTriedAt: number | undefined
+/** The upstream provider, noting when the primary is sent a request. */
+const provider: Provider = {
+  id: upstream.id,
+  complete: (request, context) => {
+    if (request.model === 'gpt-4o') primaryTriedAt = clock.now()
+    return upstream.complete(request, context)
+  },
+  stream: (request, context) => upstream.stream(request, context),
+}
 const client = createUnderstudy({
-  providers: [openai({ baseURL: `${options.upstream}/v1`, apiKey: 'sk-replica-key' })],
+  providers: [provider],
   retries: 0,
   fallbacks: ['openai/gpt-4o-mini'],
   clock,
@@ -82,12 +100,14 @@ const request = { model: 'openai/gpt-4o', messages: [{ role: 'user' as const, co
 async function answer(command: ReplicaCommand): Promise<ReplicaAnswer> {
   switch (command.type) {
     case 'call': {
+      primaryTriedAt = undefined
       const startedAt = clock.now()
       const response = await client.complete(request)
       return {
         id: command.id,
         outcomes: response.attempts.map((attempt) => attempt.outcome),
         startedAt,
+        ...(primaryTriedAt === undefined ? {} : { primaryTriedAt }),
         endedAt: clock.now(),
       }
     }
