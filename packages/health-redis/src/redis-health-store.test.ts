@@ -290,7 +290,8 @@ describe.each(Object.entries(clients))(
       const store = redisHealthStore({
         redis: await connect(server),
         commandTimeoutMs: 200,
-        retryMs: 200,
+        // Long enough that a loaded machine's ten calls stay inside one outage window; tests skip past it.
+        retryMs: 2_000,
         clock,
       })
       const client = understudy(upstream, store, heard)
@@ -330,13 +331,13 @@ describe.each(Object.entries(clients))(
       // Fail open: the cooled primary is tried, and answers.
       expect(outcomes.every((each) => each[0] === 'ok')).toBe(true)
       // One call waits out the command timeout (200 ms); the others do not wait on Redis.
-      expect(ms.filter((each) => each > 150).length).toBeLessThanOrEqual(2)
+      expect(ms.filter((each) => each >= 200).length).toBeLessThanOrEqual(1)
       expect(Math.max(...ms)).toBeLessThan(1_000)
       expect(heard.errors).toHaveLength(1)
       expect(heard.errors[0]?.hook).toBe('health')
       expect(isUnderstudyError(heard.errors[0]?.error, 'timeout')).toBe(true)
       server.resume()
-      clock.skip(200)
+      clock.skip(2_000)
       expect(
         await eventually(
           async () => (await client.complete(request)).attempts[0]?.outcome === 'skipped',
@@ -359,10 +360,10 @@ describe.each(Object.entries(clients))(
       await server.restart()
       // The new server holds no cooldown and no script: the primary fails, is recorded with EVAL, and cools.
       upstream.script('gpt-4o', { status: 429, retryAfter: '60' })
-      clock.skip(200)
+      clock.skip(2_000)
       expect(
         await eventually(async () => {
-          clock.skip(200)
+          clock.skip(2_000)
           return (await client.complete(request)).attempts[0]?.outcome === 'skipped'
         }),
       ).toBe(true)
