@@ -84,6 +84,43 @@ describe('buildPlan', () => {
     for (const key of groupKeys) expect(key).not.toContain('key-')
   })
 
+  it("keeps the provider's configured base URL and a hash of its key for a target that names neither", () => {
+    const configured = (baseURL: string, apiKey: string | undefined): Provider => ({
+      ...mockProvider('openai'),
+      configuredTarget: () => ({ baseURL, apiKey }),
+    })
+    const planOf = (provider: Provider): Plan =>
+      buildPlan(
+        request('openai/gpt-4o'),
+        deepFreeze({
+          ...noOptions,
+          fallbacks: [
+            { model: 'openai/gpt-4o', apiKey: 'sk-a' },
+            { model: 'openai/gpt-4o', baseURL: 'https://other.example/v1' },
+          ],
+        }),
+        new Map([['openai', provider]]),
+      )
+    const keysOf = (provider: Provider): readonly string[] => planOf(provider).groupKeys
+    const onOpenAI = planOf(configured('https://api.openai.com/v1', 'sk-a'))
+    // A target naming the configured key itself is the same target; one elsewhere is sent no key.
+    expect(onOpenAI.entries.map((entry) => entry.group)).toEqual([0, 0, 1])
+    const [onA, elsewhere] = onOpenAI.groupKeys
+    expect(onA?.split('\u0000').slice(0, 3)).toEqual([
+      'openai',
+      'gpt-4o',
+      'https://api.openai.com/v1',
+    ])
+    expect(onA).not.toContain('sk-a')
+    expect(elsewhere).toBe('openai\u0000gpt-4o\u0000https://other.example/v1\u0000')
+    // Another key, or another endpoint, is another health record.
+    expect(keysOf(configured('https://api.openai.com/v1', 'sk-b'))[0]).not.toBe(onA)
+    expect(keysOf(configured('https://proxy.example/v1', 'sk-a'))[0]).not.toBe(onA)
+    expect(keysOf(configured('https://api.openai.com/v1', undefined))[0]).toBe(
+      'openai\u0000gpt-4o\u0000https://api.openai.com/v1\u0000',
+    )
+  })
+
   it("gives the call's apiKey, baseURL and headers to the primary only", () => {
     const headers = { 'x-team': 'a' }
     const { entries } = plan('openai/gpt-4o', {
@@ -164,13 +201,21 @@ describe('buildPlan', () => {
     },
   )
 
-  it.prop([inputsArbitrary()], { numRuns: 200 })(
+  it.prop([inputsArbitrary(), fc.boolean()], { numRuns: 200 })(
     'groups two entries exactly when their provider, model, base URL and key are equal',
-    ({ request, options }) => {
-      const { entries, groupKeys } = buildPlan(request, options, providers)
+    ({ request, options }, configured) => {
+      const { entries, groupKeys } = buildPlan(
+        request,
+        options,
+        configured ? configuredProviders : providers,
+      )
+      // Where each entry's calls go: its own base URL and key, else its provider's (rule 2).
       const identity = (index: number): string => {
         const entry = entries[index]
-        return JSON.stringify([entry?.provider.id, entry?.model, entry?.baseURL, entry?.apiKey])
+        const home = entry?.provider.configuredTarget?.()
+        const baseURL = entry?.baseURL ?? home?.baseURL
+        const apiKey = entry?.apiKey ?? (entry?.baseURL === undefined ? home?.apiKey : undefined)
+        return JSON.stringify([entry?.provider.id, entry?.model, baseURL, apiKey])
       }
       for (let i = 0; i < entries.length; i++) {
         for (let j = 0; j < entries.length; j++) {
@@ -252,6 +297,29 @@ function chainTargets(request: ChatRequest, options: PlanOptions): Target[] {
 const models = ['gpt-4o', 'mini', 'meta-llama/llama-3']
 const keys = ['key-a', 'key-b']
 const urls = ['https://a.example/v1', 'https://b.example/v1']
+
+/**
+ * The same providers, telling core where a target that names neither base
+ * URL nor key goes: one of the URLs and keys targets may name themselves,
+ * a URL with no key, and none (openrouter).
+ */
+const configuredProviders: ReadonlyMap<string, Provider> = new Map([
+  [
+    'openai',
+    {
+      ...mockProvider('openai'),
+      configuredTarget: () => ({ baseURL: urls[0] as string, apiKey: keys[0] }),
+    },
+  ],
+  [
+    'anthropic',
+    {
+      ...mockProvider('anthropic'),
+      configuredTarget: () => ({ baseURL: urls[1] as string, apiKey: undefined }),
+    },
+  ],
+  ['openrouter', mockProvider('openrouter')],
+])
 
 function modelArbitrary(): fc.Arbitrary<string> {
   return fc

@@ -3,7 +3,7 @@ import type { ChatParamName, ChatParams, ChatRequest } from './chat-request.js'
 import { ConfigError } from './errors.js'
 import { frozenCopy } from './frozen-copy.js'
 import { hashKey } from './hash-key.js'
-import type { Provider } from './provider.js'
+import type { ConfiguredTarget, Provider } from './provider.js'
 import type { Target } from './target.js'
 
 /** The chains a call can move along: primary and fallbacks, and the two special ones. */
@@ -85,6 +85,37 @@ export function buildPlan(
 ): Plan {
   const entries: PlanEntry[] = []
   const groupKeys: string[] = []
+  // Read once per provider and call: plans are a handful of entries, mostly of one provider.
+  let lastProvider: Provider | undefined
+  let lastConfigured: ConfiguredTarget | undefined
+  const configuredOf = (provider: Provider): ConfiguredTarget | undefined => {
+    if (provider !== lastProvider) {
+      lastProvider = provider
+      lastConfigured = provider.configuredTarget?.()
+    }
+    return lastConfigured
+  }
+
+  /**
+   * Where the entry's calls go and with which key: its own base URL and key,
+   * else the provider's configured ones. A target with its own base URL and
+   * no key is sent none (DESIGN.md rule 2), so its key part stays empty.
+   */
+  const healthKey = (
+    provider: Provider,
+    model: string,
+    baseURL: string | undefined,
+    apiKey: string | undefined,
+  ): string => {
+    let where = baseURL
+    let key = apiKey
+    if (baseURL === undefined) {
+      const configured = configuredOf(provider)
+      where = configured?.baseURL
+      key ??= configured?.apiKey
+    }
+    return `${provider.id}\u0000${model}\u0000${where ?? ''}\u0000${key === undefined ? '' : hashKey(key)}`
+  }
 
   const add = (target: Target, path: string, primary: boolean): number => {
     const object = typeof target === 'string' ? undefined : target
@@ -93,7 +124,7 @@ export function buildPlan(
     const model = name.slice(name.indexOf('/') + 1)
     const apiKey = primary ? options.apiKey : object?.apiKey
     const baseURL = primary ? options.baseURL : object?.baseURL
-    const key = `${provider.id}\u0000${model}\u0000${baseURL ?? ''}\u0000${apiKey === undefined ? '' : hashKey(apiKey)}`
+    const key = healthKey(provider, model, baseURL, apiKey)
     // Plans are a handful of entries: a scan beats a Map.
     let group = groupKeys.indexOf(key)
     if (group === -1) group = groupKeys.push(key) - 1

@@ -25,7 +25,8 @@ export interface HealthRecord {
 /**
  * Remembers how each target fared recently, so a target that keeps failing is
  * skipped for a while. Keys name a target (provider, model, base URL and a
- * hash of its key — never the key). The interface may answer asynchronously so
+ * hash of its key — never the key), the provider's configured base URL and
+ * key standing in for those the target does not name. The interface may answer asynchronously so
  * a shared store (Redis) can serve many processes.
  */
 export interface HealthStore {

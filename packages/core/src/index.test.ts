@@ -41,6 +41,7 @@ const publicAPI = [
   'type ChatParams',
   'type ChatRequest',
   'type ChatResponse',
+  'type ConfiguredTarget',
   'type ChatStream',
   'type Client',
   'type ClientOptions',

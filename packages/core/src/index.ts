@@ -38,7 +38,7 @@ export type {
   TextEvent,
   ToolCallDeltaEvent,
 } from './stream-event.js'
-export type { Provider, ProviderContext } from './provider.js'
+export type { ConfiguredTarget, Provider, ProviderContext } from './provider.js'
 export { replayableState, stateOrigin } from './provider-state.js'
 export type { StateOriginParts } from './provider-state.js'
 export { nextReady } from './next-ready.js'

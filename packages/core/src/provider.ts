@@ -28,6 +28,13 @@ export interface ProviderContext {
   readonly onAbort?: OnAbort | undefined
 }
 
+/** Where a provider sends a call that names no base URL of its own: see {@link Provider.configuredTarget}. */
+export interface ConfiguredTarget {
+  readonly baseURL: string
+  /** The key sent there; undefined when there is none, or when it is fetched per call and not known without waiting. */
+  readonly apiKey: string | undefined
+}
+
 /**
  * A model vendor's API, adapted. A provider makes exactly one request per
  * call of `complete` or `stream` and never retries on its own: the client
@@ -48,6 +55,15 @@ export interface Provider {
    * @default false
    */
   readonly assistantPrefix?: boolean
+  /**
+   * Optional: where this provider sends a call that names no `baseURL` of
+   * its own, and the key it sends there. Core reads it once per call and
+   * keeps the base URL and a hash of the key (never the key) in a target's
+   * health key, so providers of one id that reach different endpoints or
+   * use different keys — replicas or applications sharing one Redis — cool
+   * apart. Without it, the targets of such providers share one health record.
+   */
+  configuredTarget?(): ConfiguredTarget
   complete(request: ChatRequest, context: ProviderContext): Promise<ProviderResponse>
   /**
    * The attempt's events: `text`, `reasoning` and `tool-call-delta`, then

@@ -85,14 +85,19 @@ describe('redisHealthStore', () => {
     await understudy(upstream, store).complete(request, { fallbacks: [fallback] })
     await store.settled()
     const keys = (await redis.keys('*')).sort()
-    // The primary's window and cooldown, the fallback's window (it succeeded: no cooldown).
+    // The primary's window and cooldown, the fallback's window (it succeeded: no cooldown). The
+    // primary names neither base URL nor key: its provider's configured ones stand in.
+    const where = `http://127.0.0.1:${new URL(upstream.url).port}/v1`
+    const hashOf = (key: string | undefined): string => key?.match(/\|([0-9a-f]+)\}/)?.[1] ?? 'none'
+    const [fallbackWindow, primaryCooldown, primaryWindow] = keys
     expect(keys).toEqual([
-      'app:{openai|gpt-4o-mini|http://127.0.0.1:PORT/v1|HASH}:window'
-        .replace('PORT', new URL(upstream.url).port)
-        .replace('HASH', keys[0]?.match(/\|([0-9a-f]+)\}/)?.[1] ?? 'no hash'),
-      'app:{openai|gpt-4o||}:cooldown',
-      'app:{openai|gpt-4o||}:window',
+      `app:{openai|gpt-4o-mini|${where}|${hashOf(fallbackWindow)}}:window`,
+      `app:{openai|gpt-4o|${where}|${hashOf(primaryCooldown)}}:cooldown`,
+      `app:{openai|gpt-4o|${where}|${hashOf(primaryWindow)}}:window`,
     ])
+    // Two keys, two hashes.
+    expect(hashOf(primaryCooldown)).toBe(hashOf(primaryWindow))
+    expect(hashOf(primaryCooldown)).not.toBe(hashOf(fallbackWindow))
     for (const key of keys) expect(key).not.toMatch(/secret/)
     // Both keys of a target carry the same tag: Redis Cluster hashes only what is inside the braces.
     const tags = new Set(keys.map((key) => key.slice(key.indexOf('{'), key.indexOf('}') + 1)))
@@ -140,6 +145,34 @@ describe('redisHealthStore', () => {
       'gpt-4o-mini',
       'gpt-4o-mini',
     ])
+  })
+
+  it('keeps apart the cooldowns of applications whose providers use other keys, on one Redis', async () => {
+    const server = await ownRedis()
+    const upstream = await fakeUpstream()
+    upstream.script('gpt-4o', { status: 503 })
+    const onKeyA = observed(redisHealthStore({ redis: await nodeRedis(server) }))
+    const a = understudy(upstream, onKeyA, undefined, 'sk-team-a-0123456789')
+    await a.complete(request)
+    await a.complete(request)
+    await onKeyA.settled()
+    expect((await a.complete(request)).attempts[0]?.outcome).toBe('skipped')
+    // Another application, its provider on another key: the primary is its own, and is tried.
+    const b = understudy(
+      upstream,
+      redisHealthStore({ redis: await nodeRedis(server) }),
+      undefined,
+      'sk-team-b-0123456789',
+    )
+    expect((await b.complete(request)).attempts[0]?.outcome).toBe('error')
+    // A replica of the first, on the same key: it skips what the first cooled.
+    const replica = understudy(
+      upstream,
+      redisHealthStore({ redis: await nodeRedis(server) }),
+      undefined,
+      'sk-team-a-0123456789',
+    )
+    expect((await replica.complete(request)).attempts[0]?.outcome).toBe('skipped')
   })
 
   it('does not make the call wait for its records', async () => {

@@ -6,9 +6,6 @@ import { eventually, fakeUpstream, modelsSeen, nodeRedis, ownRedis } from './tes
 import type { ReplicaOptions } from './test-support/replica.js'
 import { type Replica, startReplica } from './test-support/replicas.js'
 
-/** The primary's key as core builds it: provider, model, the provider's own base URL and key (empty). */
-const primaryKey = 'openai\u0000gpt-4o\u0000\u0000'
-
 const thresholds = { minCalls: 2, failureRate: 0.5, windowMs: 60_000, cooldownMs: 60_000 }
 
 async function replicas(
@@ -77,6 +74,12 @@ describe('replicas in separate processes sharing one Redis store', { timeout }, 
     expect(first.outcomes).toEqual(['error', 'ok'])
     const began = first.startedAt as number
     const failedBy = first.endedAt as number
+    const primaryKey = first.keys?.[0] as string
+    // Provider, model, the provider's configured base URL and a hash of its key; never the key.
+    const [provider, model, baseURL, keyHash] = primaryKey.split('\u0000')
+    expect([provider, model, baseURL]).toEqual(['openai', 'gpt-4o', `${upstream.url}/v1`])
+    expect(keyHash).toMatch(/^[0-9a-f]+$/)
+    expect(primaryKey).not.toContain('sk-replica-key')
     // Every replica reads the same end, 30 s after the failure.
     let ends: (number | null)[] = []
     expect(

@@ -351,6 +351,35 @@ describe('defineProvider', () => {
     })
   })
 
+  it('tells core its base URL and the configured key known without waiting, for health keys', () => {
+    let key: string | undefined = 'sk-first'
+    const provider = defineProvider(
+      testSpec({ baseURL: 'https://acme.example/v1/', configuredKey: () => key }),
+    )
+    expect(provider.configuredTarget?.()).toEqual({
+      baseURL: 'https://acme.example/v1',
+      apiKey: 'sk-first',
+    })
+    // Read per call: a rotated key is another health record from then on.
+    key = 'sk-rotated'
+    expect(provider.configuredTarget?.()?.apiKey).toBe('sk-rotated')
+    // A key that is fetched is never read for this: the base URL alone.
+    let fetched = 0
+    const fetching = defineProvider(
+      testSpec({
+        apiKey: async () => {
+          fetched += 1
+          return 'sk-fetched'
+        },
+      }),
+    )
+    expect(fetching.configuredTarget?.()).toEqual({
+      baseURL: 'http://127.0.0.1:9/v1',
+      apiKey: undefined,
+    })
+    expect(fetched).toBe(0)
+  })
+
   it('joins base URL and path with exactly one slash', async () => {
     const server = await start()
     const provider = acme(server, {

@@ -61,6 +61,9 @@ interface Prepared {
  *   `accept`, then `spec.headers`, the request's dialect headers,
  *   `context.headers`, and the auth headers last.
  * - **The URL**: `(context.baseURL ?? spec.baseURL) + path`, with one `/` between.
+ * - **Health**: `configuredTarget()` tells core the base URL and
+ *   `spec.configuredKey()`, so its health keys tell this provider apart from
+ *   another of the same id on another endpoint or key.
  * - **Errors**: a non-2xx is {@link errorFromResponse} (status, `readError`,
  *   Retry-After, request id); a 2xx that is not JSON (`complete`) or not
  *   `text/event-stream` (`stream`), or whose body does not parse, is kind
@@ -405,10 +408,12 @@ export function defineProvider(spec: ProviderSpec, options: DefineProviderOption
     })
   }
 
+  const { configuredKey } = spec
   return Object.freeze({
     id,
     complete,
     stream,
+    configuredTarget: () => ({ baseURL, apiKey: configuredKey?.() }),
   })
 }
 

@@ -105,6 +105,14 @@ export interface ProviderSpec {
   /** The configured key, read when a call needs it (so a missing key is an `auth` error of that target). */
   readonly apiKey: () => string | undefined | Promise<string | undefined>
   /**
+   * The same configured key, when it is known without waiting (given to the
+   * factory, or in the environment): read once per call so that core keeps
+   * a hash of it in the target's health key, and providers of one id on
+   * different keys cool apart (`Provider.configuredTarget`). Leave it out
+   * when `apiKey` fetches the key; the base URL alone then tells providers apart.
+   */
+  readonly configuredKey?: () => string | undefined
+  /**
    * Whether a call without any key is an `auth` error (`true`) or goes out
    * with no credentials (`false`: Ollama, LM Studio, a local vLLM).
    * @default true

@@ -86,7 +86,10 @@ describe('anthropic', () => {
     env({ ANTHROPIC_API_KEY: '', ANTHROPIC_AUTH_TOKEN: 'tok-env', ANTHROPIC_BASE_URL: fake.url })
     const provider = anthropic()
     await provider.complete(hi, context())
+    // Core keeps a hash of the credential the provider uses, to tell its health records apart.
+    expect(provider.configuredTarget?.()).toEqual({ baseURL: fake.url, apiKey: 'tok-env' })
     env({ ANTHROPIC_API_KEY: 'key-env' })
+    expect(provider.configuredTarget?.()?.apiKey).toBe('key-env')
     await provider.complete(hi, context())
     expect(fake.requests[0]?.headers.authorization).toBe('Bearer tok-env')
     expect(fake.requests[1]?.headers['x-api-key']).toBe('key-env')

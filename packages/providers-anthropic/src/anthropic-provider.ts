@@ -169,6 +169,7 @@ export function anthropic(options: AnthropicProviderOptions = {}): Provider {
       id: anthropicId,
       baseURL,
       apiKey: () => credential()?.value,
+      configuredKey: () => credential()?.value,
       keySource,
       authHeaders: (key, source) => {
         // A target's own key is an API key; the configured one is whichever sort it was given as.

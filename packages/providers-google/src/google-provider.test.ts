@@ -90,7 +90,13 @@ describe('google', () => {
     env({ GOOGLE_API_KEY: 'key-google', GOOGLE_GEMINI_BASE_URL: `${fake.url}/v1beta` })
     const provider = google()
     await provider.complete(hi, context())
+    // Core keeps a hash of the key the provider uses, to tell its health records apart.
+    expect(provider.configuredTarget?.()).toEqual({
+      baseURL: `${fake.url}/v1beta`,
+      apiKey: 'key-google',
+    })
     env({ GEMINI_API_KEY: 'key-gemini' })
+    expect(provider.configuredTarget?.()?.apiKey).toBe('key-gemini')
     await provider.complete(hi, context())
     expect(fake.requests.map((request) => request.headers['x-goog-api-key'])).toEqual([
       'key-google',

@@ -113,9 +113,10 @@ export function google(options: GoogleProviderOptions = {}): Provider {
     readEnvironmentURL('GOOGLE_GEMINI_BASE_URL', defaultBaseURL) ??
     defaultBaseURL
   const configuredKey = checked.apiKey
+  const readKey = (): string | undefined => configuredKey ?? environmentKey()
   checkProviderKey({
     ...keySource,
-    key: configuredKey ?? environmentKey(),
+    key: readKey(),
     keyPerTarget: checked.keyPerTarget,
   })
   return defineProvider(
@@ -123,7 +124,8 @@ export function google(options: GoogleProviderOptions = {}): Provider {
       id,
       baseURL,
       // Read per call: a rotated key is used.
-      apiKey: () => configuredKey ?? environmentKey(),
+      apiKey: readKey,
+      configuredKey: readKey,
       keySource,
       authHeaders: (apiKey) => ({ 'x-goog-api-key': apiKey }),
       headers: Object.freeze({ ...checked.headers }),

@@ -262,6 +262,9 @@ describe('azure', () => {
       'Bearer entra-token-2',
     ])
     for (const request of fake.requests) expect(request.headers['api-key']).toBeUndefined()
+    // Health keys tell it apart by its endpoint only: the token is fetched, and not for that.
+    expect(provider.configuredTarget?.()).toEqual({ baseURL: fake.url, apiKey: undefined })
+    expect(azureADTokenProvider).toHaveBeenCalledTimes(2)
   })
 
   it('fails an attempt with kind auth when the token provider throws, before any request', async () => {

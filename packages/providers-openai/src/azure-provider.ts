@@ -182,10 +182,11 @@ export function azure(options: AzureProviderOptions = {}): Provider {
   const apiVersion =
     checked.apiVersion ?? readEnvironment('OPENAI_API_VERSION') ?? defaultAzureApiVersion
   const configuredKey = checked.apiKey
+  const readKey = (): string | undefined => configuredKey ?? readEnvironment('AZURE_OPENAI_API_KEY')
   if (tokenProvider === undefined) {
     checkProviderKey({
       ...keySource,
-      key: configuredKey ?? readEnvironment('AZURE_OPENAI_API_KEY'),
+      key: readKey(),
       keyPerTarget: checked.keyPerTarget,
     })
   }
@@ -229,7 +230,8 @@ export function azure(options: AzureProviderOptions = {}): Provider {
     {
       ...dialect,
       // Read per call, as before the factory checked it: a rotated key is used.
-      apiKey: () => configuredKey ?? readEnvironment('AZURE_OPENAI_API_KEY'),
+      apiKey: readKey,
+      configuredKey: readKey,
       keySource,
       authHeaders: (apiKey) => ({ 'api-key': apiKey }),
     },
@@ -252,6 +254,8 @@ export function azure(options: AzureProviderOptions = {}): Provider {
       (context.apiKey === undefined ? tokened : keyed).complete(request, context),
     stream: (request, context) =>
       (context.apiKey === undefined ? tokened : keyed).stream(request, context),
+    // The token is fetched and short-lived: the endpoint alone tells this provider apart.
+    ...(tokened.configuredTarget !== undefined && { configuredTarget: tokened.configuredTarget }),
   } satisfies Provider)
 }
 

@@ -198,6 +198,7 @@ function compatibleProvider(options: CheckedOptions, factory: string): Provider 
       baseURL,
       // Read per call, as before the factory checked it: a rotated key is used.
       apiKey: readKey,
+      configuredKey: readKey,
       keyRequired,
       keySource,
       authHeaders: (apiKey) => ({ authorization: `Bearer ${apiKey}` }),

@@ -113,8 +113,11 @@ describe('openai', () => {
     const provider = openai({ baseURL: `${fake.url}/v1` })
     await provider.complete(hi, context())
     expect(fake.requests[0]?.headers.authorization).toBe('Bearer sk-env-1')
+    // Core keeps a hash of the key the provider uses, to tell its health records apart.
+    expect(provider.configuredTarget?.()).toEqual({ baseURL: `${fake.url}/v1`, apiKey: 'sk-env-1' })
     // A rotated key is used by the next call.
     vi.stubEnv('OPENAI_API_KEY', 'sk-env-2')
+    expect(provider.configuredTarget?.()?.apiKey).toBe('sk-env-2')
     await provider.complete(hi, context())
     expect(fake.requests[1]?.headers.authorization).toBe('Bearer sk-env-2')
     // A key unset after the provider was made fails that call, saying how to fix it.

@@ -103,9 +103,10 @@ export function openai(options: OpenAIProviderOptions = {}): Provider {
   const baseURL =
     checked.baseURL ?? readEnvironmentURL('OPENAI_BASE_URL', defaultBaseURL) ?? defaultBaseURL
   const configuredKey = checked.apiKey
+  const readKey = (): string | undefined => configuredKey ?? readEnvironment('OPENAI_API_KEY')
   checkProviderKey({
     ...keySource,
-    key: configuredKey ?? readEnvironment('OPENAI_API_KEY'),
+    key: readKey(),
     keyPerTarget: checked.keyPerTarget,
   })
   const headers: Record<string, string> = {}
@@ -117,7 +118,8 @@ export function openai(options: OpenAIProviderOptions = {}): Provider {
       id: 'openai',
       baseURL,
       // Read per call, as before the factory checked it: a rotated key is used.
-      apiKey: () => configuredKey ?? readEnvironment('OPENAI_API_KEY'),
+      apiKey: readKey,
+      configuredKey: readKey,
       keySource,
       authHeaders: (apiKey) => ({ authorization: `Bearer ${apiKey}` }),
       headers: Object.freeze(headers),

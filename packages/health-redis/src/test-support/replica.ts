@@ -8,6 +8,7 @@
 import {
   type Clock,
   createClient as createUnderstudy,
+  type HealthStore,
   type HealthThresholds,
   type Provider,
 } from '@understudy/core'
@@ -50,6 +51,8 @@ export interface ReplicaAnswer {
    * target ready; `startedAt` is read before, and may be a clock tick earlier.
    */
   readonly primaryTriedAt?: number
+  /** `call`: the health keys of its plan, as core handed them to the store; the primary's first. */
+  readonly keys?: readonly string[]
   readonly endedAt?: number
   /** `ends`: what the store says of the keys; `record`: each failure's `at + retryAfterMs`. */
   readonly ends?: readonly (number | null)[]
@@ -77,23 +80,31 @@ const io =
 const redis = nodeRedis ?? io
 if (redis === undefined) throw new Error(`unknown client ${options.client}`)
 const store = redisHealthStore({ redis })
+let keysAsked: readonly string[] = []
+/** The Redis store as the client sees it, noting the keys core asks it about. */
+const noting: HealthStore = {
+  cooldowns: (keys, now) => {
+    keysAsked = keys.slice()
+    return store.cooldowns(keys, now)
+  },
+  record: (key, outcome, thresholds) => store.record(key, outcome, thresholds),
+}
 const upstream = openai({ baseURL: `${options.upstream}/v1`, apiKey: 'sk-replica-key' })
 let primaryTriedAt: number | undefined
 /** The upstream provider, noting when the primary is sent a request. */
 const provider: Provider = {
-  id: upstream.id,
+  ...upstream,
   complete: (request, context) => {
     if (request.model === 'gpt-4o') primaryTriedAt = clock.now()
     return upstream.complete(request, context)
   },
-  stream: (request, context) => upstream.stream(request, context),
 }
 const client = createUnderstudy({
   providers: [provider],
   retries: 0,
   fallbacks: ['openai/gpt-4o-mini'],
   clock,
-  health: { store, ...options.thresholds },
+  health: { store: noting, ...options.thresholds },
 })
 const request = { model: 'openai/gpt-4o', messages: [{ role: 'user' as const, content: 'hi' }] }
 
@@ -108,6 +119,7 @@ async function answer(command: ReplicaCommand): Promise<ReplicaAnswer> {
         outcomes: response.attempts.map((attempt) => attempt.outcome),
         startedAt,
         ...(primaryTriedAt === undefined ? {} : { primaryTriedAt }),
+        keys: keysAsked,
         endedAt: clock.now(),
       }
     }

@@ -73,14 +73,18 @@ export interface HeardErrors {
   readonly errors: { readonly error: unknown; readonly hook: HookName }[]
 }
 
-/** An Understudy client on `upstream` whose health store is `store`: primary gpt-4o, fallback gpt-4o-mini. */
+/**
+ * An Understudy client on `upstream` whose health store is `store`: primary
+ * gpt-4o, fallback gpt-4o-mini, its `openai()` provider configured with `apiKey`.
+ */
 export function understudy(
   upstream: FakeServer,
   store: HealthStore,
   heard: HeardErrors = { errors: [] },
+  apiKey = 'sk-test-secret-0123456789',
 ): ReturnType<typeof createUnderstudy> {
   return createUnderstudy({
-    providers: [openai({ baseURL: `${upstream.url}/v1`, apiKey: 'sk-test-secret-0123456789' })],
+    providers: [openai({ baseURL: `${upstream.url}/v1`, apiKey })],
     retries: 0,
     fallbacks: ['openai/gpt-4o-mini'],
     health: { store, minCalls: 2, failureRate: 0.5, cooldownMs: 60_000 },
