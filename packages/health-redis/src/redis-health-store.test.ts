@@ -157,22 +157,16 @@ describe('redisHealthStore', () => {
     await a.complete(request)
     await onKeyA.settled()
     expect((await a.complete(request)).attempts[0]?.outcome).toBe('skipped')
+    /** The first call of another client: its own store and connection on the same Redis, its provider on `apiKey`. */
+    const firstOutcome = async (apiKey: string): Promise<string | undefined> => {
+      const store = redisHealthStore({ redis: await nodeRedis(server) })
+      return (await understudy(upstream, store, undefined, apiKey).complete(request)).attempts[0]
+        ?.outcome
+    }
     // Another application, its provider on another key: the primary is its own, and is tried.
-    const b = understudy(
-      upstream,
-      redisHealthStore({ redis: await nodeRedis(server) }),
-      undefined,
-      'sk-team-b-0123456789',
-    )
-    expect((await b.complete(request)).attempts[0]?.outcome).toBe('error')
+    expect(await firstOutcome('sk-team-b-0123456789')).toBe('error')
     // A replica of the first, on the same key: it skips what the first cooled.
-    const replica = understudy(
-      upstream,
-      redisHealthStore({ redis: await nodeRedis(server) }),
-      undefined,
-      'sk-team-a-0123456789',
-    )
-    expect((await replica.complete(request)).attempts[0]?.outcome).toBe('skipped')
+    expect(await firstOutcome('sk-team-a-0123456789')).toBe('skipped')
   })
 
   it('does not make the call wait for its records', async () => {
