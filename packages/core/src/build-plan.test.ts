@@ -121,6 +121,26 @@ describe('buildPlan', () => {
     )
   })
 
+  it('names a target as if its provider had no configured target when configuredTarget throws or answers nonsense', () => {
+    const odd = (configuredTarget: () => unknown): Provider =>
+      ({ ...mockProvider('openai'), configuredTarget }) as Provider
+    for (const provider of [
+      odd(() => {
+        throw new Error('a provider bug')
+      }),
+      odd(() => undefined),
+      odd(() => ({ baseURL: 42 })),
+      odd(() => ({ baseURL: 'https://api.openai.com/v1', apiKey: 7 })),
+    ]) {
+      const { groupKeys } = buildPlan(
+        request('openai/gpt-4o'),
+        noOptions,
+        new Map([['openai', provider]]),
+      )
+      expect(groupKeys).toEqual(['openai\u0000gpt-4o\u0000\u0000'])
+    }
+  })
+
   it("gives the call's apiKey, baseURL and headers to the primary only", () => {
     const headers = { 'x-team': 'a' }
     const { entries } = plan('openai/gpt-4o', {

@@ -91,7 +91,7 @@ export function buildPlan(
   const configuredOf = (provider: Provider): ConfiguredTarget | undefined => {
     if (provider !== lastProvider) {
       lastProvider = provider
-      lastConfigured = provider.configuredTarget?.()
+      lastConfigured = readConfiguredTarget(provider)
     }
     return lastConfigured
   }
@@ -177,4 +177,26 @@ export function buildPlan(
           : chain(contentPolicyFallbacks, 'contentPolicyFallbacks', []),
     },
   }
+}
+
+/**
+ * A provider's {@link Provider.configuredTarget}, or `undefined` when it has
+ * none, throws, or answers something else: the name of a health record is
+ * no reason to fail a call, so such a provider's targets are named as if it
+ * had none (empty base URL and key).
+ */
+function readConfiguredTarget(provider: Provider): ConfiguredTarget | undefined {
+  if (provider.configuredTarget === undefined) return undefined
+  let configured: unknown
+  try {
+    configured = provider.configuredTarget()
+  } catch {
+    return undefined
+  }
+  if (typeof configured !== 'object' || configured === null) return undefined
+  const { baseURL, apiKey } = configured as Partial<Record<keyof ConfiguredTarget, unknown>>
+  if (typeof baseURL !== 'string' || (apiKey !== undefined && typeof apiKey !== 'string')) {
+    return undefined
+  }
+  return configured as ConfiguredTarget
 }
