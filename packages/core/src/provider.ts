@@ -61,7 +61,8 @@ export interface Provider {
    * keeps the base URL and a hash of the key (never the key) in a target's
    * health key, so providers of one id that reach different endpoints or
    * use different keys — replicas or applications sharing one Redis — cool
-   * apart. Without it, the targets of such providers share one health record.
+   * apart. Without it (or when it throws or answers something else), the
+   * targets of such providers share one health record.
    */
   configuredTarget?(): ConfiguredTarget
   complete(request: ChatRequest, context: ProviderContext): Promise<ProviderResponse>
