@@ -1,17 +1,11 @@
-import {
-  type ChatRequest,
-  createClient,
-  type ErrorKind,
-  isUnderstudyError,
-  type ProviderStreamEvent,
-} from '@understudy/core'
+import { type ChatRequest, createClient, type ErrorKind, isUnderstudyError } from '@understudy/core'
 import { type ConformanceSetup, fixtureReply, startFakeOpenAI } from '@understudy/testkit'
 import { providerConformanceSuite } from '@understudy/testkit/vitest'
 import { Agent } from 'undici'
 import { describe, expect, it, onTestFinished, vi } from 'vitest'
 import { type AzureProviderOptions, azure, defaultAzureApiVersion } from './azure-provider.js'
 
-import { context, env, server } from './test-support/harness.js'
+import { collect, context, env, rejection, server, thrownBy } from './test-support/harness.js'
 
 const fixtures = new URL('../../../fixtures/', import.meta.url)
 const hi: ChatRequest = { model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] }
@@ -19,30 +13,6 @@ const hi: ChatRequest = { model: 'gpt-4o', messages: [{ role: 'user', content: '
 /** The Azure variables unset, so the machine running the tests cannot change them. */
 function cleanEnv(): void {
   env({ AZURE_OPENAI_API_KEY: '', AZURE_OPENAI_ENDPOINT: '', OPENAI_API_VERSION: '' })
-}
-
-async function collect(events: AsyncIterable<ProviderStreamEvent>): Promise<ProviderStreamEvent[]> {
-  const all: ProviderStreamEvent[] = []
-  for await (const event of events) all.push(event)
-  return all
-}
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise
-  } catch (error) {
-    return error
-  }
-  throw new Error('expected a rejection')
-}
-
-function thrownBy(make: () => unknown): unknown {
-  try {
-    make()
-  } catch (error) {
-    return error
-  }
-  throw new Error('expected a throw')
 }
 
 const conformance: ConformanceSetup = {

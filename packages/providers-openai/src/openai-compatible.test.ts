@@ -4,7 +4,6 @@ import {
   type ErrorKind,
   isUnderstudyError,
   type Provider,
-  type ProviderStreamEvent,
 } from '@understudy/core'
 import type { FetchFunction } from '@understudy/provider-kit'
 import { type FakeServer, fixtureReply, startFakeOpenAI } from '@understudy/testkit'
@@ -26,36 +25,10 @@ import {
   vllm,
 } from './openai-compatible.js'
 
-import { context, env, server } from './test-support/harness.js'
+import { collect, configErrorOf, context, env, rejection, server } from './test-support/harness.js'
 
 const fixtures = new URL('../../../fixtures/', import.meta.url)
 const hi: ChatRequest = { model: 'llama-3.3-70b', messages: [{ role: 'user', content: 'hi' }] }
-
-async function collect(events: AsyncIterable<ProviderStreamEvent>): Promise<ProviderStreamEvent[]> {
-  const all: ProviderStreamEvent[] = []
-  for await (const event of events) all.push(event)
-  return all
-}
-
-/** The config error `make` throws, checked to be one. */
-function thrownBy(make: () => unknown): unknown {
-  try {
-    make()
-  } catch (error) {
-    expect(isUnderstudyError(error, 'config')).toBe(true)
-    return error
-  }
-  throw new Error('expected a throw')
-}
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise
-  } catch (error) {
-    return error
-  }
-  throw new Error('expected a rejection')
-}
 
 /**
  * A `fetch` that records the URL a provider asked for and sends the request
@@ -143,14 +116,14 @@ describe('openaiCompatible', () => {
   it('throws a config error when made with no key given and none named, saying how to give one', () => {
     env({ ACME_API_KEY: '' })
     expect(
-      thrownBy(() => openaiCompatible({ id: 'acme', baseURL: 'http://127.0.0.1:9/v1' })),
+      configErrorOf(() => openaiCompatible({ id: 'acme', baseURL: 'http://127.0.0.1:9/v1' })),
     ).toMatchObject({
       path: 'openaiCompatible(options).apiKey',
       message:
         'openaiCompatible(options).apiKey: no API key: pass apiKey to openaiCompatible(), ' +
         'or keyPerTarget: true if every target brings its own apiKey',
     })
-    const named = thrownBy(() =>
+    const named = configErrorOf(() =>
       openaiCompatible({ id: 'acme', baseURL: 'http://127.0.0.1:9/v1', apiKeyEnv: 'ACME_API_KEY' }),
     )
     expect((named as Error).message).toMatch(
@@ -339,7 +312,7 @@ describe('openaiCompatible', () => {
   })
 
   it('says what a base URL looks like, without showing the one refused', () => {
-    const error = thrownBy(() =>
+    const error = configErrorOf(() =>
       openaiCompatible({ id: 'acme', baseURL: 'user:secret@127.0.0.1:1/v1', apiKey: 'k' }),
     )
     expect(error).toMatchObject({
@@ -349,7 +322,7 @@ describe('openaiCompatible', () => {
   })
 
   it('refuses an unknown option, naming the one it was probably meant as', () => {
-    const error = thrownBy(() =>
+    const error = configErrorOf(() =>
       openaiCompatible({
         id: 'acme',
         baseURL: 'http://127.0.0.1:9/v1',
@@ -549,7 +522,7 @@ describe('presets', () => {
     '%s() throws a config error when made with %s unset and no apiKey, naming both',
     (id, variable, preset) => {
       unsetPresetVariables()
-      expect(thrownBy(() => preset.make())).toMatchObject({
+      expect(configErrorOf(() => preset.make())).toMatchObject({
         path: `${id}(options).apiKey`,
         message:
           `${id}(options).apiKey: no API key: set ${variable} or pass apiKey to ${id}(), ` +
@@ -561,12 +534,12 @@ describe('presets', () => {
 
   it('names the preset and its own base URL when refusing an option', () => {
     unsetPresetVariables()
-    const typo = thrownBy(() =>
+    const typo = configErrorOf(() =>
       groq({ baseUrl: 'http://127.0.0.1:9/v1', apiKey: 'k' } as OpenAICompatiblePresetOptions),
     )
     expect(typo).toMatchObject({ path: 'groq(options).baseUrl' })
     expect((typo as Error).message).toMatch(/did you mean "baseURL"\?$/)
-    expect(thrownBy(() => ollama({ baseURL: 'localhost:11434/v1' }))).toMatchObject({
+    expect(configErrorOf(() => ollama({ baseURL: 'localhost:11434/v1' }))).toMatchObject({
       message:
         'ollama(options).baseURL: expected an http: or https: URL, such as "http://127.0.0.1:11434/v1"',
     })

@@ -1,9 +1,4 @@
-import {
-  type ChatRequest,
-  type ErrorKind,
-  isUnderstudyError,
-  type ProviderStreamEvent,
-} from '@understudy/core'
+import { type ChatRequest, type ErrorKind, isUnderstudyError } from '@understudy/core'
 import { fixtureReply, startFakeOpenAI } from '@understudy/testkit'
 import { providerConformanceSuite } from '@understudy/testkit/vitest'
 import type { FetchFunction } from '@understudy/provider-kit'
@@ -11,36 +6,10 @@ import { Agent } from 'undici'
 import { describe, expect, it, onTestFinished, vi } from 'vitest'
 import { type OpenAIProviderOptions, openai } from './openai-provider.js'
 
-import { context, env, server } from './test-support/harness.js'
+import { collect, configErrorOf, context, env, rejection, server } from './test-support/harness.js'
 
 const fixtures = new URL('../../../fixtures/', import.meta.url)
 const hi: ChatRequest = { model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] }
-
-async function collect(events: AsyncIterable<ProviderStreamEvent>): Promise<ProviderStreamEvent[]> {
-  const all: ProviderStreamEvent[] = []
-  for await (const event of events) all.push(event)
-  return all
-}
-
-/** The config error `make` throws, checked to be one. */
-function thrownBy(make: () => unknown): unknown {
-  try {
-    make()
-  } catch (error) {
-    expect(isUnderstudyError(error, 'config')).toBe(true)
-    return error
-  }
-  throw new Error('expected a throw')
-}
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise
-  } catch (error) {
-    return error
-  }
-  throw new Error('expected a rejection')
-}
 
 providerConformanceSuite('openai()', {
   provider: ({ baseURL, apiKey }) => openai({ baseURL, apiKey }),
@@ -134,7 +103,7 @@ describe('openai', () => {
 
   it('throws a config error when made with no key to be found, saying how to give one', () => {
     env({ OPENAI_API_KEY: '' })
-    const error = thrownBy(() => openai())
+    const error = configErrorOf(() => openai())
     expect(error).toMatchObject({
       path: 'openai(options).apiKey',
       message:
@@ -188,14 +157,14 @@ describe('openai', () => {
 
   it('refuses a misspelled apiKey, naming the option meant and not the key', () => {
     env({ OPENAI_API_KEY: '' })
-    const error = thrownBy(() => openai({ apikey: 'sk-typo-secret' } as OpenAIProviderOptions))
+    const error = configErrorOf(() => openai({ apikey: 'sk-typo-secret' } as OpenAIProviderOptions))
     expect(error).toMatchObject({ path: 'openai(options).apikey' })
     expect((error as Error).message).toMatch(/did you mean "apiKey"\?$/)
     expect((error as Error).message).not.toContain('sk-typo-secret')
   })
 
   it('refuses a key passed in place of the options, without showing it', () => {
-    const error = thrownBy(() => openai('sk-positional-secret' as OpenAIProviderOptions))
+    const error = configErrorOf(() => openai('sk-positional-secret' as OpenAIProviderOptions))
     expect(error).toMatchObject({
       path: 'openai(options)',
       message: 'openai(options): expected an options object',
@@ -203,7 +172,7 @@ describe('openai', () => {
   })
 
   it('refuses a base URL without a scheme when made, before any request', () => {
-    const error = thrownBy(() => openai({ apiKey: 'sk-test-1', baseURL: 'localhost:8080/v1' }))
+    const error = configErrorOf(() => openai({ apiKey: 'sk-test-1', baseURL: 'localhost:8080/v1' }))
     expect(error).toMatchObject({
       path: 'openai(options).baseURL',
       message:
@@ -213,7 +182,7 @@ describe('openai', () => {
 
   it('refuses an OPENAI_BASE_URL that is not an http: or https: URL, naming the variable', () => {
     env({ OPENAI_BASE_URL: 'localhost:8080/v1' })
-    const error = thrownBy(() => openai({ apiKey: 'sk-test-1' }))
+    const error = configErrorOf(() => openai({ apiKey: 'sk-test-1' }))
     expect(error).toMatchObject({
       path: 'OPENAI_BASE_URL',
       message:

@@ -1,30 +1,30 @@
-import type { ProviderContext } from '@understudy/core'
+import { isUnderstudyError, type ProviderContext } from '@understudy/core'
 import { type FakeServer, startFakeOpenAI } from '@understudy/testkit'
-import { onTestFinished, vi } from 'vitest'
+import { expect } from 'vitest'
+import {
+  closedAtEnd,
+  context as sharedContext,
+  thrownBy,
+} from '../../../../test-support/provider-harness.js'
+
+export {
+  collect,
+  env,
+  rejection,
+  thrownBy,
+} from '../../../../test-support/provider-harness.js'
 
 /** A provider context as the client would make it, with `overrides`. */
-export function context(overrides: Partial<ProviderContext> = {}): ProviderContext {
-  return {
-    signal: new AbortController().signal,
-    apiKey: undefined,
-    baseURL: undefined,
-    headers: undefined,
-    deadline: Number.POSITIVE_INFINITY,
-    ...overrides,
-  }
-}
+export const context: (overrides?: Partial<ProviderContext>) => ProviderContext = sharedContext
 
 /** A fake OpenAI server on 127.0.0.1, closed when the test ends. */
-export async function server(): Promise<FakeServer> {
-  const started = await startFakeOpenAI()
-  onTestFinished(() => started.close())
-  return started
+export function server(): Promise<FakeServer> {
+  return closedAtEnd(startFakeOpenAI())
 }
 
-/** Sets environment variables for this test only; `''` unsets one (the package reads `''` as unset). */
-export function env(values: Readonly<Record<string, string>>): void {
-  for (const [name, value] of Object.entries(values)) vi.stubEnv(name, value)
-  onTestFinished(() => {
-    vi.unstubAllEnvs()
-  })
+/** The config error `make` throws, checked to be one. */
+export function configErrorOf(make: () => unknown): unknown {
+  const error = thrownBy(make)
+  expect(isUnderstudyError(error, 'config')).toBe(true)
+  return error
 }
