@@ -18,6 +18,7 @@ import { Agent, buildConnector } from 'undici'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { type DefineProviderOptions, defineProvider } from './define-provider.js'
 import type { ProviderSpec, SseMessage, StreamParser } from './provider-spec.js'
+import { context as sharedContext } from '../../../test-support/provider-harness.js'
 import { waitFor } from './test-support/wait-for.js'
 
 type Json = Record<string, unknown>
@@ -125,16 +126,7 @@ function testSpec(overrides: Partial<ProviderSpec> = {}): ProviderSpec {
 const request: ChatRequest = { model: 'gpt-test', messages: [{ role: 'user', content: 'Say hi.' }] }
 const configuredKey = 'sk-configured-1a2b3c4d'
 
-function context(overrides: Partial<ProviderContext> = {}): ProviderContext {
-  return {
-    signal: new AbortController().signal,
-    apiKey: undefined,
-    baseURL: undefined,
-    headers: undefined,
-    deadline: Number.POSITIVE_INFINITY,
-    ...overrides,
-  }
-}
+const context: (overrides?: Partial<ProviderContext>) => ProviderContext = sharedContext
 
 async function start(options?: FakeServerOptions): Promise<FakeServer> {
   const server = await startFakeOpenAI(options)

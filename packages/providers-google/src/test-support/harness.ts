@@ -2,12 +2,7 @@ import type { ProviderContext } from '@understudy/core'
 import { type FakeServer, type FakeServerOptions, startFakeGemini } from '@understudy/testkit'
 import { closedAtEnd, context as sharedContext } from '../../../../test-support/provider-harness.js'
 
-export {
-  collect,
-  env,
-  rejection,
-  thrownBy,
-} from '../../../../test-support/provider-harness.js'
+export { collect, env, rejection, thrownBy } from '../../../../test-support/provider-harness.js'
 
 /** A provider context as the client would make it, with `overrides`. */
 export const context: (overrides?: Partial<ProviderContext>) => ProviderContext = sharedContext

@@ -7,12 +7,7 @@ import {
   thrownBy,
 } from '../../../../test-support/provider-harness.js'
 
-export {
-  collect,
-  env,
-  rejection,
-  thrownBy,
-} from '../../../../test-support/provider-harness.js'
+export { collect, env, rejection, thrownBy } from '../../../../test-support/provider-harness.js'
 
 /** A provider context as the client would make it, with `overrides`. */
 export const context: (overrides?: Partial<ProviderContext>) => ProviderContext = sharedContext
