@@ -8,6 +8,7 @@ import type { Target, TargetObject } from './target.js'
 import { deepFreeze } from './test-support/deep-freeze.js'
 import { mockProvider } from './test-support/mock-provider.js'
 import { sharedObjects } from './test-support/shared-objects.js'
+import { TargetNames } from './target-names.js'
 
 const providerIds = ['openai', 'anthropic', 'openrouter'] as const
 const providers: ReadonlyMap<string, Provider> = new Map(
@@ -30,7 +31,11 @@ function request(model: string): ChatRequest {
 }
 
 function plan(model: string, options: Partial<PlanOptions> = {}): Plan {
-  return buildPlan(request(model), deepFreeze({ ...noOptions, ...options }), providers)
+  return buildPlan(
+    request(model),
+    deepFreeze({ ...noOptions, ...options }),
+    new TargetNames(providers),
+  )
 }
 
 /** The ConfigError `run` throws; fails the test when it throws nothing or something else. */
@@ -99,7 +104,7 @@ describe('buildPlan', () => {
             { model: 'openai/gpt-4o', baseURL: 'https://other.example/v1' },
           ],
         }),
-        new Map([['openai', provider]]),
+        new TargetNames(new Map([['openai', provider]])),
       )
     const keysOf = (provider: Provider): readonly string[] => planOf(provider).groupKeys
     const onOpenAI = planOf(configured('https://api.openai.com/v1', 'sk-a'))
@@ -135,7 +140,7 @@ describe('buildPlan', () => {
       const { groupKeys } = buildPlan(
         request('openai/gpt-4o'),
         noOptions,
-        new Map([['openai', provider]]),
+        new TargetNames(new Map([['openai', provider]])),
       )
       expect(groupKeys).toEqual(['openai\u0000gpt-4o\u0000\u0000'])
     }
@@ -176,6 +181,34 @@ describe('buildPlan', () => {
     expect(plan('openai/gpt-4o').entries[0]?.attemptTimeoutMs).toBe(Infinity)
   })
 
+  // One TargetNames per client lives across its calls: what it remembers
+  // must never make a plan differ from the one a fresh client builds.
+  let sharedNames: TargetNames | undefined
+  it.prop([fc.array(inputsArbitrary(), { minLength: 1, maxLength: 8 })], { numRuns: 200 })(
+    "builds with a client's remembered names the plans that fresh names build",
+    (calls) => {
+      sharedNames ??= new TargetNames(configuredProviders)
+      for (const { request, options } of calls) {
+        const remembered = buildPlan(request, options, sharedNames)
+        const fresh = buildPlan(request, options, new TargetNames(configuredProviders))
+        expect(remembered.groupKeys).toEqual(fresh.groupKeys)
+        expect(remembered.entries).toEqual(fresh.entries)
+        expect(remembered.chains).toEqual(fresh.chains)
+      }
+    },
+  )
+
+  it('starts over past its bound, and keys still tell every key apart', () => {
+    const names = new TargetNames(providers)
+    const keyOf = (apiKey: string): string | undefined =>
+      buildPlan(request('openai/gpt-4o'), { ...noOptions, apiKey }, names).groupKeys[0]
+    const first = keyOf('sk-0')
+    const seen = new Set<string | undefined>([first])
+    for (let i = 1; i < 2_500; i++) seen.add(keyOf(`sk-${i}`))
+    expect(seen.size).toBe(2_500)
+    expect(keyOf('sk-0')).toBe(first)
+  })
+
   it('names the path of an unknown provider: the string target, the object’s model, or request.model', () => {
     expect(
       configError(() => plan('openai/gpt-4o', { fallbacks: ['openai/mini', 'mistral/large'] }))
@@ -206,7 +239,7 @@ describe('buildPlan', () => {
       const before = structuredClone({ request, options })
       deepFreeze(request)
       deepFreeze(options)
-      const result = buildPlan(request, options, providers)
+      const result = buildPlan(request, options, new TargetNames(providers))
       expect({ request, options }).toEqual(before)
       expect(sharedObjects(result, { request, options })).toEqual([])
       // Headers and params are the entry's own copies, equal to what the caller gave.
@@ -227,7 +260,7 @@ describe('buildPlan', () => {
       const { entries, groupKeys } = buildPlan(
         request,
         options,
-        configured ? configuredProviders : providers,
+        new TargetNames(configured ? configuredProviders : providers),
       )
       // Where each entry's calls go: its own base URL and key, else its provider's (rule 2).
       const identity = (index: number): string => {
@@ -256,7 +289,7 @@ describe('buildPlan', () => {
   it.prop([inputsArbitrary()], { numRuns: 200 })(
     "keeps each chain in the caller's order with each target's own settings",
     ({ request, options }) => {
-      const { entries, chains } = buildPlan(request, options, providers)
+      const { entries, chains } = buildPlan(request, options, new TargetNames(providers))
       const targets = chainTargets(request, options)
       expect(entries).toHaveLength(targets.length)
       const main = 1 + (options.fallbacks?.length ?? 0)
@@ -293,7 +326,11 @@ describe('buildPlan', () => {
       const unknown: Target = asObject ? { model: 'mistral/large' } : 'mistral/large'
       const withUnknown = [...fallbacks.slice(0, index), unknown, ...fallbacks.slice(index)]
       const error = configError(() =>
-        buildPlan(request, deepFreeze({ ...options, fallbacks: withUnknown }), providers),
+        buildPlan(
+          request,
+          deepFreeze({ ...options, fallbacks: withUnknown }),
+          new TargetNames(providers),
+        ),
       )
       expect(error.path).toBe(asObject ? `fallbacks[${index}].model` : `fallbacks[${index}]`)
     },

@@ -1,9 +1,8 @@
 import { copyPlain } from './attempt-request.js'
 import type { ChatParamName, ChatParams, ChatRequest } from './chat-request.js'
-import { ConfigError } from './errors.js'
 import { frozenCopy } from './frozen-copy.js'
-import { hashKey } from './hash-key.js'
 import type { ConfiguredTarget, Provider } from './provider.js'
+import type { KnownName, TargetNames } from './target-names.js'
 import type { Target } from './target.js'
 
 /** The chains a call can move along: primary and fallbacks, and the two special ones. */
@@ -42,25 +41,6 @@ export interface Plan {
   }
 }
 
-/**
- * The provider of `"provider/model"`, split at the first slash. Throws a
- * {@link ConfigError} at `path` when no such provider is configured.
- */
-export function findProvider(
-  name: string,
-  path: string,
-  providers: ReadonlyMap<string, Provider>,
-): Provider {
-  const id = name.slice(0, name.indexOf('/'))
-  const provider = providers.get(id)
-  if (provider !== undefined) return provider
-  const known = [...providers.keys()].map((known) => `"${known}"`).join(', ')
-  throw new ConfigError({
-    path,
-    message: `unknown provider "${id}" in "${name}"; configured: ${known}`,
-  })
-}
-
 /** What {@link buildPlan} needs of the call's options, already checked. */
 export interface PlanOptions {
   readonly fallbacks: readonly Target[] | undefined
@@ -74,15 +54,12 @@ export interface PlanOptions {
 }
 
 /**
- * Builds the plan of one call from its request and options. Reads the
- * inputs, never keeps them: every entry is a fresh value. Throws a
- * {@link ConfigError} for a target whose provider is not configured.
+ * Builds the plan of one call from its request and options, with the
+ * client's `names`. Reads the inputs, never keeps them: every entry is a
+ * fresh value. Throws a `ConfigError` for a target whose provider is not
+ * configured.
  */
-export function buildPlan(
-  request: ChatRequest,
-  options: PlanOptions,
-  providers: ReadonlyMap<string, Provider>,
-): Plan {
+export function buildPlan(request: ChatRequest, options: PlanOptions, names: TargetNames): Plan {
   const entries: PlanEntry[] = []
   const groupKeys: string[] = []
   // Read once per provider and call: plans are a handful of entries, mostly of one provider.
@@ -102,30 +79,23 @@ export function buildPlan(
    * no key is sent none (DESIGN.md rule 2), so its key part stays empty.
    */
   const healthKey = (
-    provider: Provider,
-    model: string,
+    known: KnownName,
     baseURL: string | undefined,
     apiKey: string | undefined,
   ): string => {
-    let where = baseURL
-    let key = apiKey
-    if (baseURL === undefined) {
-      const configured = configuredOf(provider)
-      where = configured?.baseURL
-      key ??= configured?.apiKey
-    }
-    return `${provider.id}\u0000${model}\u0000${where ?? ''}\u0000${key === undefined ? '' : hashKey(key)}`
+    if (baseURL !== undefined) return names.healthKey(known, baseURL, apiKey)
+    const configured = configuredOf(known.provider)
+    return names.healthKey(known, configured?.baseURL ?? '', apiKey ?? configured?.apiKey)
   }
 
   const add = (target: Target, path: string, primary: boolean): number => {
     const object = typeof target === 'string' ? undefined : target
     const name = object === undefined ? (target as string) : object.model
-    const provider = findProvider(name, object === undefined ? path : `${path}.model`, providers)
-    const model = name.slice(name.indexOf('/') + 1)
+    const known = names.resolve(name, object === undefined ? path : `${path}.model`)
     const apiKey = primary ? options.apiKey : object?.apiKey
     const baseURL = primary ? options.baseURL : object?.baseURL
-    const key = healthKey(provider, model, baseURL, apiKey)
-    // Plans are a handful of entries: a scan beats a Map.
+    const key = healthKey(known, baseURL, apiKey)
+    // Plans are a handful of entries, and keys are interned: a scan beats a Map.
     let group = groupKeys.indexOf(key)
     if (group === -1) group = groupKeys.push(key) - 1
     const headers = primary ? options.headers : object?.headers
@@ -134,8 +104,8 @@ export function buildPlan(
     entries.push({
       group,
       target: name,
-      provider,
-      model,
+      provider: known.provider,
+      model: known.model,
       apiKey,
       baseURL,
       headers: headers === undefined ? undefined : frozenCopy(headers),

@@ -1,4 +1,4 @@
-import { buildPlan, type PlanEntry, type PlanOptions, findProvider } from './build-plan.js'
+import { buildPlan, type PlanEntry, type PlanOptions } from './build-plan.js'
 import type { ChatRequest } from './chat-request.js'
 import type { ChatResponse } from './chat-response.js'
 import { systemClock } from './clock.js'
@@ -19,6 +19,7 @@ import { type Policy, resolvePolicy } from './policy.js'
 import type { Provider } from './provider.js'
 import { checkJsonCycles } from './json-cycle.js'
 import { requestSchema } from './request-schema.js'
+import { findProvider, TargetNames } from './target-names.js'
 import { isSecretHeader } from './secret-header.js'
 
 /** A client: calls with fallbacks over the providers it was made with. Safe to share. */
@@ -101,6 +102,8 @@ export function createClient(options: ClientOptions): Client {
     })
   }
 
+  const names = new TargetNames(providers)
+
   // Base URLs the schema has accepted, so the fast check can take them as valid.
   const knownURLs = new Set<string>()
   function checkCallOptions(options: CallOptions): CallOptions {
@@ -115,9 +118,8 @@ export function createClient(options: ClientOptions): Client {
   function settle(request: ChatRequest, options: CallOptions | undefined): StreamSettings {
     checkRequest(request)
     const call = options === undefined ? emptyOptions : checkCallOptions(options)
-    const plan = buildPlan(request, planOptions(checked, call), providers)
+    const plan = buildPlan(request, planOptions(checked, call), names)
     const timeoutMs = call.timeoutMs ?? checked.timeoutMs ?? defaults.timeoutMs
-    const backoff = { ...checked.backoff, ...call.backoff }
     return {
       plan,
       policy: call.policy === undefined ? clientPolicy : mergePolicy(checked, call),
@@ -125,8 +127,12 @@ export function createClient(options: ClientOptions): Client {
       random,
       deadline: clock.now() + timeoutMs,
       timeoutMs,
-      initialDelayMs: backoff.initialDelayMs ?? defaults.backoffInitialDelayMs,
-      maxDelayMs: backoff.maxDelayMs ?? defaults.backoffMaxDelayMs,
+      initialDelayMs:
+        call.backoff?.initialDelayMs ??
+        checked.backoff?.initialDelayMs ??
+        defaults.backoffInitialDelayMs,
+      maxDelayMs:
+        call.backoff?.maxDelayMs ?? checked.backoff?.maxDelayMs ?? defaults.backoffMaxDelayMs,
       signal: call.signal,
       hooks: call.hooks === undefined ? clientHooks : [...clientHooks, call.hooks],
       health: health.thresholds.cooldownMs === 0 ? undefined : health,

@@ -30,6 +30,7 @@ import type { Provider } from './provider.js'
 import type { Target, TargetObject } from './target.js'
 import { deepFreeze } from './test-support/deep-freeze.js'
 import { mockProvider } from './test-support/mock-provider.js'
+import { TargetNames } from './target-names.js'
 
 type AttemptStep = Extract<Step, { type: 'attempt' }>
 
@@ -58,7 +59,7 @@ const noOptions: PlanOptions = Object.freeze({
 
 function plan(model: string, options: Partial<PlanOptions> = {}): Plan {
   const request = { model, messages: [{ role: 'user' as const, content: 'hi' }] }
-  return deepFreeze(buildPlan(request, { ...noOptions, ...options }, providers))
+  return deepFreeze(buildPlan(request, { ...noOptions, ...options }, new TargetNames(providers)))
 }
 
 function entryOf(plan: Plan, index: number): PlanEntry {

@@ -15,6 +15,7 @@ import { deepFreeze } from './test-support/deep-freeze.js'
 import { type MockProvider, mockProvider, type Script } from './test-support/mock-provider.js'
 import { sharedObjects } from './test-support/shared-objects.js'
 import { createTestClock, type TestClock } from './test-support/test-clock.js'
+import { TargetNames } from './target-names.js'
 
 const providerIds = ['alpha', 'beta'] as const
 const modelNames = ['m1', 'm2', 'vendor/m3'] as const
@@ -167,7 +168,7 @@ async function observeCall(scenario: Scenario, abortAtMs: number | undefined): P
       baseURL: data.baseURL,
       headers: data.headers,
     },
-    new Map(providers.map((provider) => [provider.id, provider])),
+    new TargetNames(new Map(providers.map((provider) => [provider.id, provider]))),
   )
   const cooled = plan.groupKeys.map((_, group) => scenario.cooling[group] === 0)
   const cooledKeys = new Set(plan.groupKeys.filter((_, group) => cooled[group]))

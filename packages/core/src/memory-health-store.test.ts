@@ -8,6 +8,7 @@ import { createMemoryHealthStore } from './memory-health-store.js'
 import type { Provider } from './provider.js'
 import { deepFreeze } from './test-support/deep-freeze.js'
 import { mockProvider } from './test-support/mock-provider.js'
+import { TargetNames } from './target-names.js'
 
 const thresholds: HealthThresholds = Object.freeze({
   minCalls: 5,
@@ -268,7 +269,11 @@ describe('health keys', () => {
   const apiKey = fc.string({ minLength: 12, maxLength: 64 })
 
   test.prop([apiKey, apiKey])('never hold an API key, only its hash', (primaryKey, fallbackKey) => {
-    const plan = buildPlan(request, planOptions(primaryKey, fallbackKey), providers)
+    const plan = buildPlan(
+      request,
+      planOptions(primaryKey, fallbackKey),
+      new TargetNames(providers),
+    )
     for (const key of plan.groupKeys) {
       expect(key).not.toContain(primaryKey)
       expect(key).not.toContain(fallbackKey)
@@ -284,7 +289,7 @@ describe('health keys', () => {
         ...planOptions(primaryKey, fallbackKey),
         fallbacks: [{ model: 'openai/gpt-4o', apiKey: fallbackKey }],
       })
-      const plan = buildPlan(request, options, providers)
+      const plan = buildPlan(request, options, new TargetNames(providers))
       const [primary, fallback] = plan.entries
       expect(primary?.group === fallback?.group).toBe(primaryKey === fallbackKey)
     },
