@@ -177,6 +177,12 @@ export interface RowPlan {
    * makes fewer of them in a second.
    */
   readonly concurrentWarmupRuns: number
+  /**
+   * The warm-up ends after this long even if fewer runs were made: a row
+   * several times slower than the floor (an SDK) would otherwise take half
+   * a minute, and its compile work is small beside its own cost per run.
+   */
+  readonly concurrentWarmupMaxMs: number
   /** The measured window at {@link concurrency}, ms. */
   readonly windowMs: number
 }
@@ -186,16 +192,18 @@ export interface RowPlan {
  * of 2,000 calls measured one after another from a fresh process (OpenAI
  * `complete()` with two fallbacks, and its raw floor; CPU µs per call, the
  * machine shared): on Node 20 the first window carries the tier-up
- * (458–529, then 160–240); on Node 24 the client came down only after
- * 12,000–16,000 calls (329 355 → 270–305 → ~180 from the 7th window on),
- * its floor after about as many. 20,000 clears both with room; the 2 s
- * window then holds 4,000–10,000 calls.
+ * (394–529, then 160–240 from the second on); on Node 24 the client fell
+ * from 329–355 to 185–270 only after 12,000 calls and to 160–175 after
+ * 20,000, its floor from 212–280 to 150–180 after 12,000. Time is a worse
+ * measure: after 5 s at 64 in flight Node 24's client was at 170–390 on the
+ * loaded machine. The 2 s window after 20,000 holds 4,000–10,000 calls.
  */
 export const callPlan: RowPlan = {
   warmupRuns: 1_000,
   sequentialRuns: 600,
   concurrency: 64,
   concurrentWarmupRuns: 20_000,
+  concurrentWarmupMaxMs: 10_000,
   windowMs: 2_000,
 }
 
@@ -213,6 +221,7 @@ export const streamPlan: RowPlan = {
   sequentialRuns: 200,
   concurrency: 16,
   concurrentWarmupRuns: 3_000,
+  concurrentWarmupMaxMs: 10_000,
   windowMs: 2_000,
 }
 
@@ -231,7 +240,7 @@ export function planFromEnv(plan: RowPlan): RowPlan {
 export function describePlan(plan: RowPlan, unit: string): string {
   return (
     `${plan.warmupRuns} ${unit}s one at a time (warm-up), ${plan.sequentialRuns} one at a time (latency), ` +
-    `${plan.concurrentWarmupRuns} at ${plan.concurrency} in flight (warm-up to steady state), ` +
+    `${plan.concurrentWarmupRuns} at ${plan.concurrency} in flight or ${plan.concurrentWarmupMaxMs / 1000} s if sooner (warm-up to steady state), ` +
     `then ${plan.windowMs / 1000} s at ${plan.concurrency} in flight (rate, CPU per ${unit})`
   )
 }
@@ -311,7 +320,7 @@ export async function measureRow(run: () => Promise<unknown>, plan: RowPlan): Pr
   collect()
   await runInFlight(run, plan.concurrency, {
     runs: plan.concurrentWarmupRuns,
-    ms: Number.POSITIVE_INFINITY,
+    ms: plan.concurrentWarmupMaxMs,
   })
   const window = await runInFlight(run, plan.concurrency, {
     runs: Number.POSITIVE_INFINITY,

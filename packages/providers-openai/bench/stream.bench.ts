@@ -304,13 +304,14 @@ async function sequential(read: ReadStream): Promise<{ cpu: number; p50: number 
 
 /**
  * CPU µs per stream from `origin` at {@link concurrency} in flight, in
- * steady state: `warmup` unmeasured streams right before the window, and no
+ * steady state: `warmup` unmeasured streams right before the window (or
+ * the plan's longest warm-up, if sooner), and no
  * forced GC between them (it would deoptimize what the warm-up compiled;
  * see the bench kit's `measureRow`).
  */
 async function concurrent(read: ReadStream, origin: string, warmup: number): Promise<number> {
   const run = () => checked(read, origin, ignoreText, expectedChars)
-  await runInFlight(run, concurrency, { runs: warmup, ms: Number.POSITIVE_INFINITY })
+  await runInFlight(run, concurrency, { runs: warmup, ms: plan.concurrentWarmupMaxMs })
   const window = await runInFlight(run, concurrency, {
     runs: Number.POSITIVE_INFINITY,
     ms: plan.windowMs,
@@ -382,8 +383,8 @@ if (Reflect.get(globalThis, 'gc') === undefined) {
 console.log(
   `${rounds} rounds in rotating order, each row in a fresh process; a ${chunkCount}-chunk stream; per row and round: ` +
     `${warmupStreams} warm-up streams one at a time, then a full GC, ${rewarmStreams} unmeasured and ${sequentialStreams} measured one at a time; ` +
-    `${plan.concurrentWarmupRuns} streams at ${concurrency} in flight (warm-up to steady state), then ${plan.windowMs / 1000} s measured; ` +
-    `${pacedWarmupStreams} paced streams (one event per write, ${pacedDelayMs} ms apart) at ${concurrency} in flight, then ${plan.windowMs / 1000} s measured; and a ` +
+    `${plan.concurrentWarmupRuns} streams at ${concurrency} in flight (warm-up to steady state; ${plan.concurrentWarmupMaxMs / 1000} s at most), then ${plan.windowMs / 1000} s measured; ` +
+    `${pacedWarmupStreams} paced streams (one event per write, ${pacedDelayMs} ms apart) at ${concurrency} in flight (${plan.concurrentWarmupMaxMs / 1000} s at most), then ${plan.windowMs / 1000} s measured; and a ` +
     `${((largeChunkCount * largeChunkChars) / 2 ** 20).toFixed(1)} MB stream read fast and then one event per ${slowReadMs} ms. ` +
     'Figures are medians over the rounds; ratios are medians of per-round ratios to the floor (min–max over the rounds).',
 )
