@@ -196,7 +196,9 @@ export interface RowPlan {
  * from 329–355 to 185–270 only after 12,000 calls and to 160–175 after
  * 20,000, its floor from 212–280 to 150–180 after 12,000. Time is a worse
  * measure: after 5 s at 64 in flight Node 24's client was at 170–390 on the
- * loaded machine. The 2 s window after 20,000 holds 4,000–10,000 calls.
+ * loaded machine. After 20,000 the windows are flat: eight more of 2,000
+ * read 116–188 (client) and 111–188 (floor) on Node 24, 147–186 and
+ * 143–239 on Node 20, with no trend. The 2 s window holds 4,000–10,000 calls.
  */
 export const callPlan: RowPlan = {
   warmupRuns: 1_000,
@@ -213,8 +215,10 @@ export const callPlan: RowPlan = {
  * floor; CPU µs per stream): on Node 24 the client came down from
  * 1,250–1,320 to ~650 after 1,000 streams, the floor from ~880 to ~550
  * after 1,600; on Node 20 the client from 1,560–1,780 to ~1,000 after
- * 1,200 and to ~850 after 1,800, the floor still settling at 2,000. 3,000
- * clears both; the 2 s window then holds 1,000–1,500 streams.
+ * 1,200 and to ~850 after 1,800, the floor still settling at 2,000. After
+ * 3,000 the windows are flat: eight more of 300 read 502–886 (client) and
+ * 435–711 (floor) on Node 24, 587–790 and 569–671 on Node 20, with no
+ * trend. The 2 s window holds 1,000–1,500 streams.
  */
 export const streamPlan: RowPlan = {
   warmupRuns: 200,
