@@ -4,27 +4,30 @@
  * model. `ai` 6 and `@ai-sdk/openai` 3 on Node < 22, `ai` 7 and
  * `@ai-sdk/openai` 4 on Node >= 22 (their engines).
  *
- * The process machinery (each row in a fresh process, rounds in rotating
- * order) and the fake servers' process are the OpenAI provider's benchmark's.
+ * The measuring (each row in a fresh process, rounds in rotating order) is
+ * the shared bench kit's; the fake servers' process is the OpenAI
+ * provider's benchmark's.
  */
 import { createClient } from '@understudy/core'
 import { openai } from '@understudy/providers-openai'
 import {
-  collect,
+  callPlan,
+  checkFreshBuild,
+  describePlan,
   measureIsolated,
-  median,
+  measureRow,
+  planFromEnv,
+  printTable,
   reportSample,
+  type Sample,
   startServerProcess,
   workerRole,
-} from '../../providers-openai/bench/isolated.js'
+} from '../../../test-support/bench-kit.js'
 import { fromAISDK, understudyModel } from '../dist/index.js'
 
 /** Measured rounds, each row in a fresh process; `BENCH_ROUNDS` overrides. */
 const rounds = Number(process.env.BENCH_ROUNDS ?? 4)
-const warmupCalls = 1_000
-const sequentialCalls = 500
-const concurrency = 64
-const throughputMs = 1_000
+const plan = planFromEnv(callPlan)
 
 const nodeMajor = Number(process.versions.node.split('.')[0])
 const aiMajor = nodeMajor >= 22 ? 7 : 6
@@ -83,56 +86,23 @@ function rows(sdk: Sdk, urls: Urls): readonly Row[] {
   ]
 }
 
-interface Sample {
-  readonly p50: number
-  readonly rate: number
-  /** This process's CPU time per call at {@link concurrency} in flight, µs. */
-  readonly cpu: number
-}
-
-async function measure(run: () => Promise<unknown>): Promise<Sample> {
-  for (let i = 0; i < warmupCalls; i++) await run()
-  collect()
-  const times: number[] = []
-  for (let i = 0; i < sequentialCalls; i++) {
-    const start = process.hrtime.bigint()
-    await run()
-    times.push(Number(process.hrtime.bigint() - start) / 1000)
-  }
-  collect()
-  let done = 0
-  const cpu = process.cpuUsage()
-  const start = process.hrtime.bigint()
-  const end = Date.now() + throughputMs
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (Date.now() < end) {
-        await run()
-        done += 1
-      }
-    }),
-  )
-  const seconds = Number(process.hrtime.bigint() - start) / 1e9
-  const used = process.cpuUsage(cpu)
-  return { p50: median(times), rate: done / seconds, cpu: (used.user + used.system) / done }
-}
-
 const role = workerRole<Urls>()
 if (role !== undefined) {
   const row = rows(await loadSdk(), role.context)[role.row]
   if (row === undefined) throw new Error(`no row ${role.row}`)
-  await reportSample(await measure(row[1]))
+  await reportSample(await measureRow(row[1], plan))
   process.exit(0)
 }
 
 console.log(
   `\ngenerateText through the bridge and on the bare model, ai ${aiMajor} on Node ${process.versions.node}; ` +
-    `${rounds} rounds in rotating order, each row in a fresh process: ${warmupCalls} warm-up calls, ` +
-    `${sequentialCalls} sequential, then ${throughputMs} ms at ${concurrency} in flight. ` +
+    `${rounds} rounds in rotating order, each row in a fresh process: ${describePlan(plan, 'call')}. ` +
     'Figures are medians over the rounds; ratios are per-round ratios to the bare model, median (min–max).',
 )
+checkFreshBuild(['core', 'provider-kit', 'providers-openai', 'ai-sdk'])
 const servers = await startServerProcess<Urls>(
   new URL('../../providers-openai/bench/fake-servers-process.mjs', import.meta.url),
+  { testkit: import.meta.resolve('@understudy/testkit') },
 )
 try {
   const labels = rows(await loadSdk(), servers).map(([label]) => label)
@@ -143,32 +113,7 @@ try {
     rounds,
     servers,
   )
-  const floor = samples[0] ?? []
-  console.log(
-    `${'case'.padEnd(62)} ${'p50 µs'.padStart(7)} ${'calls/s'.padStart(8)} ${'cpu µs'.padStart(7)}` +
-      `  ${'cpu ratio (min–max)'.padStart(22)}  ${'rate ratio (min–max)'.padStart(22)}`,
-  )
-  labels.forEach((label, index) => {
-    const own = samples[index] ?? []
-    const ratios = (field: keyof Sample): string => {
-      const values = own.map(
-        (sample, round) => sample[field] / (floor[round]?.[field] ?? Number.NaN),
-      )
-      return `${median(values).toFixed(2)}x (${Math.min(...values).toFixed(2)}–${Math.max(...values).toFixed(2)})`
-    }
-    console.log(
-      `${label.padEnd(62)} ${median(own.map((s) => s.p50))
-        .toFixed(0)
-        .padStart(7)}` +
-        ` ${median(own.map((s) => s.rate))
-          .toFixed(0)
-          .padStart(8)}` +
-        ` ${median(own.map((s) => s.cpu))
-          .toFixed(0)
-          .padStart(7)}` +
-        `  ${ratios('cpu').padStart(22)}  ${ratios('rate').padStart(22)}`,
-    )
-  })
+  printTable(labels, samples, 'call')
 } finally {
   servers.stop()
 }

@@ -11,13 +11,20 @@ import { createClient } from '@understudy/core'
 import { request } from 'undici'
 import { anthropic } from '../dist/index.js'
 import {
-  collect,
+  callPlan,
+  checkFreshBuild,
+  describePlan,
   measureIsolated,
-  median,
+  measureRow,
+  planFromEnv,
+  printTable,
+  type RowPlan,
   reportSample,
+  type Sample,
   startServerProcess,
+  streamPlan,
   workerRole,
-} from '../../providers-openai/bench/isolated.js'
+} from '../../../test-support/bench-kit.js'
 
 /** Measured rounds, each row in a fresh process; `BENCH_ROUNDS` overrides. */
 const rounds = Number(process.env.BENCH_ROUNDS ?? 4)
@@ -25,12 +32,12 @@ const rounds = Number(process.env.BENCH_ROUNDS ?? 4)
 const chunkCount = 50
 const model = 'claude-bench'
 const messages = [{ role: 'user' as const, content: 'Say hi.' }]
-/** What each table runs: warm-up units, sequential units for latency, then throughput at a concurrency. */
-const plans = {
-  call: { warmup: 1_000, sequential: 600, concurrency: 64, throughputMs: 1_000 },
-  stream: { warmup: 200, sequential: 200, concurrency: 16, throughputMs: 1_000 },
-} as const
-type Table = keyof typeof plans
+/** How each table's rows are measured. */
+const plans: Readonly<Record<Table, RowPlan>> = {
+  call: planFromEnv(callPlan),
+  stream: planFromEnv(streamPlan),
+}
+type Table = 'call' | 'stream'
 
 /** The fake servers' URLs, as the benchmark hands them to each worker. */
 interface Urls {
@@ -160,45 +167,7 @@ async function rawStream(origin: string): Promise<number> {
   return check(chars)
 }
 
-/** One row's figures in one round. */
-interface Sample {
-  /** Sequential latency, µs. */
-  readonly p50: number
-  /** Units per second at the table's concurrency. */
-  readonly rate: number
-  /** This process's CPU time per unit in the throughput run, µs. */
-  readonly cpu: number
-}
-
-async function measure(table: Table, run: () => Promise<unknown>): Promise<Sample> {
-  const plan = plans[table]
-  for (let i = 0; i < plan.warmup; i++) await run()
-  collect()
-  const times: number[] = []
-  for (let i = 0; i < plan.sequential; i++) {
-    const start = process.hrtime.bigint()
-    await run()
-    times.push(Number(process.hrtime.bigint() - start) / 1000)
-  }
-  collect()
-  let done = 0
-  const cpu = process.cpuUsage()
-  const start = process.hrtime.bigint()
-  const end = Date.now() + plan.throughputMs
-  await Promise.all(
-    Array.from({ length: plan.concurrency }, async () => {
-      while (Date.now() < end) {
-        await run()
-        done += 1
-      }
-    }),
-  )
-  const seconds = Number(process.hrtime.bigint() - start) / 1e9
-  const used = process.cpuUsage(cpu)
-  return { p50: median(times), rate: done / seconds, cpu: (used.user + used.system) / done }
-}
-
-async function printTable(title: string, table: Table, urls: Urls): Promise<void> {
+async function measureTable(title: string, table: Table, urls: Urls): Promise<void> {
   console.log(`\n${title}`)
   const rows = tables(urls)[table]
   const samples = await measureIsolated<Sample, Urls>(
@@ -208,32 +177,11 @@ async function printTable(title: string, table: Table, urls: Urls): Promise<void
     rounds,
     urls,
   )
-  const floor = samples[0] ?? []
-  console.log(
-    `${'case'.padEnd(56)} ${'p50 µs'.padStart(8)} ${'per s'.padStart(7)} ${'cpu µs'.padStart(7)}` +
-      `  ${'p50 ratio'.padStart(9)}  ${'cpu ratio (min–max)'.padStart(21)}  ${'rate ratio'.padStart(10)}`,
+  printTable(
+    rows.map(([label]) => label),
+    samples,
+    table,
   )
-  rows.forEach(([label], index) => {
-    const own = samples[index] ?? []
-    const ratios = (field: keyof Sample): number[] =>
-      own.map((sample, round) => sample[field] / (floor[round]?.[field] ?? Number.NaN))
-    const cpuRatios = ratios('cpu')
-    const spread = `(${Math.min(...cpuRatios).toFixed(2)}–${Math.max(...cpuRatios).toFixed(2)})`
-    console.log(
-      `${label.padEnd(56)} ${median(own.map((s) => s.p50))
-        .toFixed(0)
-        .padStart(8)}` +
-        ` ${median(own.map((s) => s.rate))
-          .toFixed(0)
-          .padStart(7)}` +
-        ` ${median(own.map((s) => s.cpu))
-          .toFixed(0)
-          .padStart(7)}` +
-        `  ${median(ratios('p50')).toFixed(2).padStart(8)}x` +
-        `  ${median(cpuRatios).toFixed(2).padStart(8)}x ${spread.padStart(12)}` +
-        `  ${median(ratios('rate')).toFixed(2).padStart(9)}x`,
-    )
-  })
 }
 
 const role = workerRole<Urls>()
@@ -241,22 +189,23 @@ if (role !== undefined) {
   const table = role.table as Table
   const row = tables(role.context)[table][role.row]
   if (row === undefined) throw new Error(`no row ${role.row} in ${role.table}`)
-  await reportSample(await measure(table, row[1]))
+  await reportSample(await measureRow(row[1], plans[table]))
   process.exit(0)
 }
 
 console.log(
-  `${rounds} rounds in rotating order, each row in a fresh process; per row and round: warm-up, ` +
-    `sequential calls (p50 latency), then 1 s of throughput (calls: 64 in flight; streams: 16). ` +
-    `Ratios are medians of per-round ratios to the floor; cpu µs is the row's CPU time per unit in the throughput run.`,
+  `${rounds} rounds in rotating order, each row in a fresh process; per row and round: ` +
+    `${describePlan(plans.call, 'call')}; ${describePlan(plans.stream, 'stream')}. ` +
+    'Figures are medians over the rounds; ratios are medians of per-round ratios to the floor (min–max over the rounds).',
 )
+checkFreshBuild(['core', 'provider-kit', 'providers-anthropic'])
 const servers = await startServerProcess<Urls>(
   new URL('./fake-servers-process.mjs', import.meta.url),
-  [String(chunkCount)],
+  { testkit: import.meta.resolve('@understudy/testkit'), args: [String(chunkCount)] },
 )
 try {
-  await printTable('A call: a short message, fake Anthropic server on 127.0.0.1', 'call', servers)
-  await printTable(
+  await measureTable('A call: a short message, fake Anthropic server on 127.0.0.1', 'call', servers)
+  await measureTable(
     `A ${chunkCount}-chunk stream, fake Anthropic server on 127.0.0.1`,
     'stream',
     servers,

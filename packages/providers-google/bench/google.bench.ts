@@ -3,13 +3,20 @@ import { createClient } from '@understudy/core'
 import { request } from 'undici'
 import { google } from '../dist/index.js'
 import {
-  collect,
+  callPlan,
+  checkFreshBuild,
+  describePlan,
   measureIsolated,
-  median,
+  measureRow,
+  planFromEnv,
+  printTable,
+  type RowPlan,
   reportSample,
+  type Sample,
   startServerProcess,
+  streamPlan,
   workerRole,
-} from '../../providers-openai/bench/isolated.js'
+} from '../../../test-support/bench-kit.js'
 
 /** Measured rounds, each row in a fresh process; `BENCH_ROUNDS` overrides. */
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3)
@@ -17,10 +24,6 @@ const rounds = Number(process.env.BENCH_ROUNDS ?? 3)
 const chunkCount = 50
 /** The streamed answer's text, what every stream row must read. */
 const expectedText = Array.from({ length: chunkCount }, (_, i) => ` word${i}`).join('')
-const warmupRuns = 1_000
-const sequentialRuns = 600
-const concurrency = 64
-const throughputMs = 1_000
 
 const model = 'gemini-2.5-flash'
 const messages = [{ role: 'user' as const, content: 'Say hi.' }]
@@ -32,6 +35,12 @@ interface Urls {
 
 type Row = readonly [string, () => Promise<unknown>]
 type TableName = 'call' | 'stream'
+
+/** How each table's rows are measured; streams at 16 in flight, as the other providers' benchmarks. */
+const plans: Readonly<Record<TableName, RowPlan>> = {
+  call: planFromEnv(callPlan),
+  stream: planFromEnv(streamPlan),
+}
 
 /** The rows of each table; only the measured row's clients are used. */
 function tables(urls: Urls): Readonly<Record<TableName, readonly Row[]>> {
@@ -144,65 +153,7 @@ async function checked(text: Promise<string>): Promise<string> {
   return got
 }
 
-/** One row's figures in one round. */
-interface Sample {
-  /** Sequential latency, µs. */
-  readonly p50: number
-  readonly p99: number
-  /** Runs per second with {@link concurrency} in flight. */
-  readonly rate: number
-  /** This process's CPU time per run in the throughput run, µs. */
-  readonly cpu: number
-}
-
-async function latency(run: () => Promise<unknown>): Promise<{ p50: number; p99: number }> {
-  const times: number[] = []
-  for (let i = 0; i < sequentialRuns; i++) {
-    const start = process.hrtime.bigint()
-    await run()
-    times.push(Number(process.hrtime.bigint() - start) / 1000)
-  }
-  times.sort((a, b) => a - b)
-  return {
-    p50: times[Math.floor(times.length / 2)] ?? 0,
-    p99: times[Math.floor(times.length * 0.99)] ?? 0,
-  }
-}
-
-async function throughput(run: () => Promise<unknown>): Promise<{ rate: number; cpu: number }> {
-  let done = 0
-  const cpu = process.cpuUsage()
-  const start = process.hrtime.bigint()
-  const end = Date.now() + throughputMs
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (Date.now() < end) {
-        await run()
-        done += 1
-      }
-    }),
-  )
-  const seconds = Number(process.hrtime.bigint() - start) / 1e9
-  const used = process.cpuUsage(cpu)
-  return { rate: done / seconds, cpu: (used.user + used.system) / done }
-}
-
-/** Measures one row in this process: warm-up runs, then latency, then throughput. */
-async function measure(run: () => Promise<unknown>): Promise<Sample> {
-  for (let i = 0; i < warmupRuns; i++) await run()
-  collect()
-  const { p50, p99 } = await latency(run)
-  collect()
-  const { rate, cpu } = await throughput(run)
-  return { p50, p99, rate, cpu }
-}
-
-/**
- * Measures every row of a table in {@link rounds} rounds, each row in a
- * fresh process. A row's figure is its median over the rounds; a ratio is
- * the median of its per-round ratios to the floor measured in the same
- * round, with the range over the rounds.
- */
+/** Measures every row of a table in {@link rounds} rounds, each row in a fresh process, and prints the table. */
 async function table(title: string, name: TableName, urls: Urls): Promise<void> {
   console.log(`\n${title}`)
   const rows = tables(urls)[name]
@@ -213,57 +164,31 @@ async function table(title: string, name: TableName, urls: Urls): Promise<void> 
     rounds,
     urls,
   )
-  const floor = samples[0] ?? []
-  console.log(
-    `${'case'.padEnd(44)} ${'p50 µs'.padStart(8)} ${'p99 µs'.padStart(8)} ${'runs/s'.padStart(8)}` +
-      ` ${'cpu µs'.padStart(7)}  ${'p50 ratio (min–max)'.padStart(21)}  ${'rate ratio (min–max)'.padStart(21)}` +
-      `  ${'cpu ratio'.padStart(9)}`,
+  printTable(
+    rows.map(([label]) => label),
+    samples,
+    name,
   )
-  rows.forEach(([label], index) => {
-    const own = samples[index] ?? []
-    const ratios = (field: keyof Sample): number[] =>
-      own.map((sample, round) => sample[field] / (floor[round]?.[field] ?? Number.NaN))
-    const range = (values: readonly number[]): string =>
-      `(${Math.min(...values).toFixed(2)}–${Math.max(...values).toFixed(2)})`
-    const p50Ratios = ratios('p50')
-    const rateRatios = ratios('rate')
-    console.log(
-      `${label.padEnd(44)} ${median(own.map((s) => s.p50))
-        .toFixed(0)
-        .padStart(8)}` +
-        ` ${median(own.map((s) => s.p99))
-          .toFixed(0)
-          .padStart(8)}` +
-        ` ${median(own.map((s) => s.rate))
-          .toFixed(0)
-          .padStart(8)}` +
-        ` ${median(own.map((s) => s.cpu))
-          .toFixed(0)
-          .padStart(7)}` +
-        `  ${median(p50Ratios).toFixed(2).padStart(6)}x ${range(p50Ratios).padStart(12)}` +
-        `  ${median(rateRatios).toFixed(2).padStart(6)}x ${range(rateRatios).padStart(12)}` +
-        `  ${median(ratios('cpu')).toFixed(2).padStart(8)}x`,
-    )
-  })
 }
 
 const role = workerRole<Urls>()
 if (role !== undefined) {
-  const row = tables(role.context)[role.table as TableName][role.row]
+  const name = role.table as TableName
+  const row = tables(role.context)[name][role.row]
   if (row === undefined) throw new Error(`no row ${role.row} in ${role.table}`)
-  await reportSample(await measure(row[1]))
+  await reportSample(await measureRow(row[1], plans[name]))
   process.exit(0)
 }
 
 console.log(
-  `${rounds} rounds in rotating order, each row in a fresh process; per row and round: ${warmupRuns} warm-up runs, ` +
-    `${sequentialRuns} sequential runs, then ${throughputMs} ms at ${concurrency} in flight. ` +
-    `Figures are medians over the rounds; ratios are medians of per-round ratios to the floor ` +
-    `(range over the rounds); cpu µs is the row's CPU time per run at ${concurrency} in flight.`,
+  `${rounds} rounds in rotating order, each row in a fresh process; per row and round: ` +
+    `${describePlan(plans.call, 'call')}; ${describePlan(plans.stream, 'stream')}. ` +
+    'Figures are medians over the rounds; ratios are medians of per-round ratios to the floor (min–max over the rounds).',
 )
+checkFreshBuild(['core', 'provider-kit', 'providers-google'])
 const servers = await startServerProcess<Urls>(
   new URL('./fake-servers-process.mjs', import.meta.url),
-  [String(chunkCount)],
+  { testkit: import.meta.resolve('@understudy/testkit'), args: [String(chunkCount)] },
 )
 try {
   await table('One call (the primary answers), fake Gemini server on 127.0.0.1', 'call', servers)

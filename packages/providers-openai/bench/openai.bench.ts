@@ -3,22 +3,22 @@ import OpenAI from 'openai'
 import { request } from 'undici'
 import { openai } from '../dist/index.js'
 import {
+  callPlan,
   checkFreshBuild,
-  collect,
+  describePlan,
   measureIsolated,
-  median,
+  measureRow,
+  planFromEnv,
+  printTable,
   reportSample,
+  type Sample,
   startServerProcess,
   workerRole,
-} from './isolated.js'
+} from '../../../test-support/bench-kit.js'
 
 /** Measured rounds, each row in a fresh process; `BENCH_ROUNDS` overrides. */
-const rounds = Number(process.env.BENCH_ROUNDS ?? 6)
-const sequentialCalls = 600
-/** Calls before the first measure, so the row's own code is hot when its clock starts. */
-const warmupCalls = 1_000
-const concurrency = 64
-const throughputMs = 1_000
+const rounds = Number(process.env.BENCH_ROUNDS ?? 4)
+const plan = planFromEnv(callPlan)
 
 const messages = [{ role: 'user' as const, content: 'Say hi.' }]
 
@@ -88,70 +88,9 @@ async function raw(origin: string, key: string): Promise<unknown> {
   return JSON.parse(text)
 }
 
-/** One row's figures in one round. */
-interface Sample {
-  /** Sequential latency, µs. */
-  readonly p50: number
-  readonly p99: number
-  /** Calls per second with {@link concurrency} in flight. */
-  readonly rate: number
-  /**
-   * This process's CPU time per call in the throughput run, µs: what the
-   * client costs, which other processes on the machine do not change.
-   */
-  readonly cpu: number
-}
-
-async function latency(run: () => Promise<unknown>): Promise<{ p50: number; p99: number }> {
-  for (let i = 0; i < warmupCalls; i++) await run()
-  const times: number[] = []
-  for (let i = 0; i < sequentialCalls; i++) {
-    const start = process.hrtime.bigint()
-    await run()
-    times.push(Number(process.hrtime.bigint() - start) / 1000)
-  }
-  times.sort((a, b) => a - b)
-  return {
-    p50: times[Math.floor(times.length / 2)] ?? 0,
-    p99: times[Math.floor(times.length * 0.99)] ?? 0,
-  }
-}
-
-async function throughput(run: () => Promise<unknown>): Promise<{ rate: number; cpu: number }> {
-  let done = 0
-  const cpu = process.cpuUsage()
-  const start = process.hrtime.bigint()
-  const end = Date.now() + throughputMs
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (Date.now() < end) {
-        await run()
-        done += 1
-      }
-    }),
-  )
-  // The real elapsed time: the last calls finish after `end`.
-  const seconds = Number(process.hrtime.bigint() - start) / 1e9
-  const used = process.cpuUsage(cpu)
-  return { rate: done / seconds, cpu: (used.user + used.system) / done }
-}
-
-/** Measures one row in this process: warm-up calls, then latency, then throughput. */
-async function measure(run: () => Promise<unknown>): Promise<Sample> {
-  for (let i = 0; i < warmupCalls; i++) await run()
-  collect()
-  const { p50, p99 } = await latency(run)
-  collect()
-  const { rate, cpu } = await throughput(run)
-  return { p50, p99, rate, cpu }
-}
-
 /**
  * Measures every row of a table in {@link rounds} rounds, each row in a
- * fresh process. A row's figure is its median over the rounds; a ratio is
- * the median of its per-round ratios to the first row (the floor) measured
- * in the same round, so a slow round (another process, a noisy neighbour)
- * moves both sides of the ratio.
+ * fresh process, and prints the table.
  */
 async function table(title: string, name: 'happy' | 'failover', urls: Urls): Promise<void> {
   console.log(`\n${title}`)
@@ -163,49 +102,29 @@ async function table(title: string, name: 'happy' | 'failover', urls: Urls): Pro
     rounds,
     urls,
   )
-  const floor = samples[0] ?? []
-  console.log(
-    `${'case'.padEnd(48)} ${'p50 µs'.padStart(8)} ${'p99 µs'.padStart(8)} ${'calls/s'.padStart(8)}` +
-      ` ${'cpu µs'.padStart(7)}  ${'p50 ratio'.padStart(9)}  ${'rate ratio (min–max)'.padStart(22)}` +
-      `  ${'cpu ratio'.padStart(9)}`,
+  printTable(
+    rows.map(([label]) => label),
+    samples,
+    'call',
   )
-  rows.forEach(([label], index) => {
-    const own = samples[index] ?? []
-    const ratios = (field: keyof Sample): number[] =>
-      own.map((sample, round) => sample[field] / (floor[round]?.[field] ?? Number.NaN))
-    const rateRatios = ratios('rate')
-    const spread = `(${Math.min(...rateRatios).toFixed(2)}–${Math.max(...rateRatios).toFixed(2)})`
-    const p50 = median(own.map((sample) => sample.p50))
-    const p99 = median(own.map((sample) => sample.p99))
-    const rate = median(own.map((sample) => sample.rate))
-    const cpu = median(own.map((sample) => sample.cpu))
-    console.log(
-      `${label.padEnd(48)} ${p50.toFixed(0).padStart(8)} ${p99.toFixed(0).padStart(8)}` +
-        ` ${rate.toFixed(0).padStart(8)} ${cpu.toFixed(0).padStart(7)}` +
-        `  ${median(ratios('p50')).toFixed(2).padStart(8)}x` +
-        `  ${median(rateRatios).toFixed(2).padStart(8)}x ${spread.padStart(12)}` +
-        `  ${median(ratios('cpu')).toFixed(2).padStart(8)}x`,
-    )
-  })
 }
 
 const role = workerRole<Urls>()
 if (role !== undefined) {
   const row = tables(role.context)[role.table as 'happy' | 'failover'][role.row]
   if (row === undefined) throw new Error(`no row ${role.row} in ${role.table}`)
-  await reportSample(await measure(row[1]))
+  await reportSample(await measureRow(row[1], plan))
   process.exit(0)
 }
 
 console.log(
-  `${rounds} rounds in rotating order, each row in a fresh process; per row and round: ${warmupCalls} warm-up calls, ` +
-    `${sequentialCalls} sequential calls, then ${throughputMs} ms at ${concurrency} in flight. ` +
-    `Figures are medians over the rounds; ratios are medians of per-round ratios to the floor; ` +
-    `cpu µs is the row's CPU time per call at ${concurrency} in flight.`,
+  `${rounds} rounds in rotating order, each row in a fresh process; per row and round: ${describePlan(plan, 'call')}. ` +
+    'Figures are medians over the rounds; ratios are medians of per-round ratios to the floor (min–max over the rounds).',
 )
 checkFreshBuild(['core', 'provider-kit', 'providers-openai'])
 const servers = await startServerProcess<Urls>(
   new URL('./fake-servers-process.mjs', import.meta.url),
+  { testkit: import.meta.resolve('@understudy/testkit') },
 )
 try {
   await table('Happy path (the primary answers), fake OpenAI server on 127.0.0.1', 'happy', servers)

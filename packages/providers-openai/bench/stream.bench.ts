@@ -8,31 +8,49 @@ import {
   collect,
   measureIsolated,
   median,
+  planFromEnv,
+  type RowPlan,
+  ratioCell,
   reportSample,
+  runInFlight,
   type ServerProcess,
   startServerProcess,
+  streamPlan,
   workerRole,
-} from './isolated.js'
+} from '../../../test-support/bench-kit.js'
 
 /** Measured rounds, each row in a fresh process; `BENCH_ROUNDS` overrides. */
 const rounds = Number(process.env.BENCH_ROUNDS ?? 4)
 /** Content chunks in the measured stream (plus the role chunk, the finish, the usage chunk and `[DONE]`). */
 const chunkCount = 50
-const sequentialStreams = 200
-const concurrency = 16
-const concurrentStreams = 480
 /**
- * Streams of each kind before the first measure, so the row's own code is
- * hot when its clock starts; `BENCH_WARMUP` overrides. On Node 24, V8 is
- * still compiling (Maglev, then TurboFan) well past this: `--trace-opt`
- * shows compile work inside the measured windows of every row.
+ * The in-flight measures (burst and paced) follow the shared stream plan:
+ * {@link RowPlan.concurrentWarmupRuns} streams at its concurrency, then its
+ * window, each kind. `BENCH_CONCURRENT_WARMUP` and `BENCH_WINDOW_MS` override.
+ */
+const plan: RowPlan = planFromEnv(streamPlan)
+const sequentialStreams = plan.sequentialRuns
+const concurrency = plan.concurrency
+/**
+ * Streams one at a time before the first measure, so the row's own code is
+ * hot when its clock starts; `BENCH_WARMUP` overrides. The in-flight
+ * measures have their own, longer warm-up: V8 compiles the shapes
+ * concurrency brings only once it starts.
  */
 const warmupStreams = Number(process.env.BENCH_WARMUP ?? 160)
-/** Unmeasured streams after the forced GC that opens each CPU measure (see {@link settleThenRewarm}); `BENCH_REWARM` overrides. */
+/** Unmeasured streams after the forced GC that opens the one-at-a-time measure (see {@link settleThenRewarm}); `BENCH_REWARM` overrides. */
 const rewarmStreams = Number(process.env.BENCH_REWARM ?? 64)
 /** The paced stream: each event its own write, this many ms apart (as a model sends them). */
 const pacedDelayMs = 1
-const pacedStreams = 320
+/**
+ * Paced streams at {@link concurrency} before the paced window. Fewer than
+ * the burst's: a paced stream lasts 50 ms or more, and the burst's warm-up
+ * has compiled most of the client by then. From a fresh process (160 paced
+ * streams one at a time, then windows of 100 at 16 in flight; CPU µs per
+ * stream, Node 24), `stream()` came down from 3,900–4,800 to ~2,600 after
+ * 500 streams, the floor from 3,200–3,500 to ~2,400 after 100.
+ */
+const pacedWarmupStreams = 500
 /** The slow-reader stream: this many pieces of this many characters (about 4.3 MB of text). */
 const largeChunkCount = 520
 const largeChunkChars = 8192
@@ -56,12 +74,15 @@ interface Urls {
 
 /** Starts the fake servers in a child process, sized for this benchmark. */
 function startServers(): Promise<ServerProcess<Urls>> {
-  return startServerProcess<Urls>(new URL('./stream-servers-process.mjs', import.meta.url), [
-    String(chunkCount),
-    String(pacedDelayMs),
-    String(largeChunkCount),
-    String(largeChunkChars),
-  ])
+  return startServerProcess<Urls>(new URL('./stream-servers-process.mjs', import.meta.url), {
+    testkit: import.meta.resolve('@understudy/testkit'),
+    args: [
+      String(chunkCount),
+      String(pacedDelayMs),
+      String(largeChunkCount),
+      String(largeChunkChars),
+    ],
+  })
 }
 
 /** Called with each piece of text; the slow reader returns a promise, and the row waits for it. */
@@ -267,19 +288,6 @@ async function oneAtATime(read: ReadStream, origin: string, streams: number): Pr
   for (let i = 0; i < streams; i++) await checked(read, origin, ignoreText, expectedChars)
 }
 
-/** Reads `streams` streams from `origin`, {@link concurrency} in flight. */
-async function inFlight(read: ReadStream, origin: string, streams: number): Promise<void> {
-  let left = streams
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (left > 0) {
-        left -= 1
-        await checked(read, origin, ignoreText, expectedChars)
-      }
-    }),
-  )
-}
-
 async function sequential(read: ReadStream): Promise<{ cpu: number; p50: number }> {
   await settleThenRewarm((streams) => oneAtATime(read, servers.up, streams))
   const times: number[] = []
@@ -294,11 +302,21 @@ async function sequential(read: ReadStream): Promise<{ cpu: number; p50: number 
   return { cpu, p50: times[Math.floor(times.length / 2)] ?? Number.NaN }
 }
 
-async function concurrent(read: ReadStream, origin: string, streams: number): Promise<number> {
-  await settleThenRewarm((count) => inFlight(read, origin, count))
-  const start = process.cpuUsage()
-  await inFlight(read, origin, streams)
-  return cpuMicros(start) / streams
+/**
+ * CPU µs per stream from `origin` at {@link concurrency} in flight, in
+ * steady state: `warmup` unmeasured streams right before the window (or
+ * the plan's longest warm-up, if sooner), and no
+ * forced GC between them (it would deoptimize what the warm-up compiled;
+ * see the bench kit's `measureRow`).
+ */
+async function concurrent(read: ReadStream, origin: string, warmup: number): Promise<number> {
+  const run = () => checked(read, origin, ignoreText, expectedChars)
+  await runInFlight(run, concurrency, { runs: warmup, ms: plan.concurrentWarmupMaxMs })
+  const window = await runInFlight(run, concurrency, {
+    runs: Number.POSITIVE_INFINITY,
+    ms: plan.windowMs,
+  })
+  return window.cpuMicros / window.runs
 }
 
 /**
@@ -330,11 +348,11 @@ async function memory(read: ReadStream, slow: boolean): Promise<{ liveMB: number
 /** Warms the row's code up, then measures it in this process. */
 async function measure(read: ReadStream): Promise<Sample> {
   await oneAtATime(read, servers.up, warmupStreams)
-  await concurrent(read, servers.up, warmupStreams)
-  await concurrent(read, servers.paced, warmupStreams)
   const { cpu, p50 } = await sequential(read)
-  const cpuConcurrent = await concurrent(read, servers.up, concurrentStreams)
-  const cpuPaced = await concurrent(read, servers.paced, pacedStreams)
+  collect()
+  const cpuConcurrent = await concurrent(read, servers.up, plan.concurrentWarmupRuns)
+  collect()
+  const cpuPaced = await concurrent(read, servers.paced, pacedWarmupStreams)
   const fast = await memory(read, false)
   const slow = await memory(read, true)
   return {
@@ -363,13 +381,12 @@ if (Reflect.get(globalThis, 'gc') === undefined) {
   console.log('(run with node --expose-gc, as `pnpm bench` does, for the memory columns)')
 }
 console.log(
-  `${rounds} rounds in rotating order, each row in a fresh process; a ${chunkCount}-chunk stream; per row and round, after ` +
-    `${warmupStreams} warm-up streams of each kind: ` +
-    `${sequentialStreams} streams one at a time, ${concurrentStreams} with ${concurrency} in flight, ` +
-    `${pacedStreams} paced (one event per write, ${pacedDelayMs} ms apart) with ${concurrency} in flight, and a ` +
+  `${rounds} rounds in rotating order, each row in a fresh process; a ${chunkCount}-chunk stream; per row and round: ` +
+    `${warmupStreams} warm-up streams one at a time, then a full GC, ${rewarmStreams} unmeasured and ${sequentialStreams} measured one at a time; ` +
+    `${plan.concurrentWarmupRuns} streams at ${concurrency} in flight (warm-up to steady state; ${plan.concurrentWarmupMaxMs / 1000} s at most), then ${plan.windowMs / 1000} s measured; ` +
+    `${pacedWarmupStreams} paced streams (one event per write, ${pacedDelayMs} ms apart) at ${concurrency} in flight (${plan.concurrentWarmupMaxMs / 1000} s at most), then ${plan.windowMs / 1000} s measured; and a ` +
     `${((largeChunkCount * largeChunkChars) / 2 ** 20).toFixed(1)} MB stream read fast and then one event per ${slowReadMs} ms. ` +
-    `Each CPU measure starts with a full GC and ${rewarmStreams} unmeasured streams. ` +
-    'Figures are medians over the rounds; ratios are medians of per-round ratios to the floor.',
+    'Figures are medians over the rounds; ratios are medians of per-round ratios to the floor (min–max over the rounds).',
 )
 
 let samples: Sample[][]
@@ -393,25 +410,25 @@ const ratio = (own: readonly Sample[], pick: (sample: Sample) => number): string
     const base = floor[round]
     return base === undefined ? Number.NaN : pick(sample) / pick(base)
   })
-  return `${median(ratios).toFixed(2)}x`
+  return ratioCell(ratios)
 }
 const figure = (own: readonly Sample[], pick: (sample: Sample) => number, digits = 0): string =>
   median(own.map(pick)).toFixed(digits)
 
 console.log(
-  `\n${'case'.padEnd(42)} ${'CPU µs/stream'.padStart(13)} ${'ratio'.padStart(6)}` +
-    ` ${`CPU µs @${concurrency}`.padStart(12)} ${'ratio'.padStart(6)}` +
-    ` ${'CPU µs paced'.padStart(12)} ${'ratio'.padStart(6)}` +
-    ` ${'p50 µs'.padStart(7)} ${'ratio'.padStart(6)}` +
+  `\n${'case'.padEnd(42)} ${'CPU µs/stream'.padStart(13)} ${'ratio (min–max)'.padStart(17)}` +
+    ` ${`CPU µs @${concurrency}`.padStart(12)} ${'ratio (min–max)'.padStart(17)}` +
+    ` ${'CPU µs paced'.padStart(12)} ${'ratio (min–max)'.padStart(17)}` +
+    ` ${'p50 µs'.padStart(7)} ${'ratio (min–max)'.padStart(17)}` +
     ` ${'live MB slow (fast)'.padStart(20)} ${'RSS MB slow'.padStart(11)}`,
 )
 rows.forEach(([name], index) => {
   const own = samples[index] ?? []
   console.log(
-    `${name.padEnd(42)} ${figure(own, (s) => s.cpu).padStart(13)} ${ratio(own, (s) => s.cpu).padStart(6)}` +
-      ` ${figure(own, (s) => s.cpuConcurrent).padStart(12)} ${ratio(own, (s) => s.cpuConcurrent).padStart(6)}` +
-      ` ${figure(own, (s) => s.cpuPaced).padStart(12)} ${ratio(own, (s) => s.cpuPaced).padStart(6)}` +
-      ` ${figure(own, (s) => s.p50).padStart(7)} ${ratio(own, (s) => s.p50).padStart(6)}` +
+    `${name.padEnd(42)} ${figure(own, (s) => s.cpu).padStart(13)} ${ratio(own, (s) => s.cpu).padStart(17)}` +
+      ` ${figure(own, (s) => s.cpuConcurrent).padStart(12)} ${ratio(own, (s) => s.cpuConcurrent).padStart(17)}` +
+      ` ${figure(own, (s) => s.cpuPaced).padStart(12)} ${ratio(own, (s) => s.cpuPaced).padStart(17)}` +
+      ` ${figure(own, (s) => s.p50).padStart(7)} ${ratio(own, (s) => s.p50).padStart(17)}` +
       ` ${`${figure(own, (s) => s.slowMB, 2)} (${figure(own, (s) => s.fastMB, 2)})`.padStart(20)}` +
       ` ${figure(own, (s) => s.slowRssMB, 1).padStart(11)}`,
   )
