@@ -15,6 +15,7 @@ import { keyHelp } from './check-provider-options.js'
 import { errorFromResponse, readRequestId } from './http-error.js'
 import type { AttemptTarget, HttpRequestSpec, ProviderSpec } from './provider-spec.js'
 import { redactSecretParams } from './redact.js'
+import { RequestURLs } from './request-urls.js'
 import {
   type AbortEmitter,
   type FetchFunction,
@@ -96,6 +97,7 @@ interface Prepared {
 export function defineProvider(spec: ProviderSpec, options: DefineProviderOptions = {}): Provider {
   const { id } = spec
   const baseURL = trimSlashes(spec.baseURL)
+  const urls = new RequestURLs()
   const missingKey =
     spec.keySource === undefined
       ? `no API key is configured for provider ${id}`
@@ -154,8 +156,7 @@ export function defineProvider(spec: ProviderSpec, options: DefineProviderOption
       const secrets = secretsOf(key, headers)
       throw typed(error, 'unknown', `${id}/${model}: the request body is not JSON`, model, secrets)
     }
-    const path = http.path.startsWith('/') ? http.path : `/${http.path}`
-    return { url: base + path, headers, body, key, target }
+    return { url: urls.join(base, http.path), headers, body, key, target }
   }
 
   /**

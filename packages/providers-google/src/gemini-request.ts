@@ -153,9 +153,24 @@ export function buildGeminiRequest(
 
 /** `models/gemini-2.5-flash`; a model that names its collection (`tunedModels/x`) is kept. */
 function modelPath(model: string): string {
-  const path = model.includes('/') ? model : `models/${model}`
-  return path.split('/').map(encodeURIComponent).join('/')
+  let path = modelPaths.get(model)
+  if (path === undefined) {
+    const named = model.includes('/') ? model : `models/${model}`
+    path = named.split('/').map(encodeURIComponent).join('/')
+    if (modelPaths.size >= maxModelPaths) modelPaths.clear()
+    modelPaths.set(model, path)
+  }
+  return path
 }
+
+/**
+ * Model paths already encoded. A provider names a handful of models, and
+ * splitting, encoding and joining one anew cost more per call than the
+ * engine's whole plan (a profile of the call row, Node 24); the map starts
+ * over past a limit, so ever-new names cost memory for none of them.
+ */
+const modelPaths = new Map<string, string>()
+const maxModelPaths = 256
 
 /** Appends a turn, merged into the last one when it has the same role. */
 function push(contents: Content[], role: Content['role'], parts: Body[]): void {

@@ -14,7 +14,7 @@ import {
 import * as z from 'zod'
 import type { AnswerOrigin } from './gemini-answer.js'
 import { readGeminiError } from './gemini-errors.js'
-import { buildGeminiRequest } from './gemini-request.js'
+import { buildGeminiRequest, type GeminiRequestOptions } from './gemini-request.js'
 import { parseGeminiResponse } from './gemini-response.js'
 import { createGeminiStreamParser } from './gemini-stream.js'
 
@@ -129,22 +129,15 @@ export function google(options: GoogleProviderOptions = {}): Provider {
       keySource,
       authHeaders: (apiKey) => ({ 'x-goog-api-key': apiKey }),
       headers: Object.freeze({ ...checked.headers }),
-      buildRequest: (request, { stream, target }) => {
-        const where = attemptOrigin(target)
-        return buildGeminiRequest(request, {
-          stream,
-          get origin() {
-            return where.origin
-          },
-        })
-      },
+      buildRequest: (request, { stream, target }) =>
+        buildGeminiRequest(request, new AttemptOrigin(target, stream)),
       parseResponse: (body, info) =>
         parseGeminiResponse(
           body,
           info,
-          info.target === undefined ? { provider: id, origin: '' } : attemptOrigin(info.target),
+          info.target === undefined ? { provider: id, origin: '' } : new AttemptOrigin(info.target),
         ),
-      createStreamParser: (target) => createGeminiStreamParser(attemptOrigin(target)),
+      createStreamParser: (target) => createGeminiStreamParser(new AttemptOrigin(target)),
       readError: readGeminiError,
     },
     {
@@ -159,20 +152,28 @@ export function google(options: GoogleProviderOptions = {}): Provider {
  * back, worked out (the key hashed) only when a signature is written or
  * replayed. Most calls carry none, and a call that needs no fallback should
  * cost next to nothing over a direct request: built eagerly, it hashed the
- * key twice per attempt.
+ * key twice per attempt. A class, not a literal with a getter: V8 builds
+ * such a literal on a slow path, which cost more per call (Node 24, the
+ * benchmark's call row) than the engine's own plan.
  */
-function attemptOrigin(target: AttemptTarget): AnswerOrigin {
-  let origin: string | undefined
-  return {
-    provider: id,
-    get origin() {
-      origin ??= stateOrigin({
-        provider: id,
-        model: target.model,
-        baseURL: target.baseURL,
-        apiKey: target.apiKey,
-      })
-      return origin
-    },
+class AttemptOrigin implements AnswerOrigin, GeminiRequestOptions {
+  readonly provider = id
+  readonly stream: boolean
+  readonly #target: AttemptTarget
+  #origin: string | undefined
+
+  constructor(target: AttemptTarget, stream = false) {
+    this.#target = target
+    this.stream = stream
+  }
+
+  get origin(): string {
+    this.#origin ??= stateOrigin({
+      provider: id,
+      model: this.#target.model,
+      baseURL: this.#target.baseURL,
+      apiKey: this.#target.apiKey,
+    })
+    return this.#origin
   }
 }
