@@ -19,7 +19,7 @@ import { type Policy, resolvePolicy } from './policy.js'
 import type { Provider } from './provider.js'
 import { checkJsonCycles } from './json-cycle.js'
 import { requestSchema } from './request-schema.js'
-import { findProvider, TargetNames } from './target-names.js'
+import { TargetNames } from './target-names.js'
 import { isSecretHeader } from './secret-header.js'
 
 /** A client: calls with fallbacks over the providers it was made with. Safe to share. */
@@ -94,15 +94,14 @@ export function createClient(options: ClientOptions): Client {
   }
 
   // Unknown providers in the client's own chains are found now, not at the first call.
+  const names = new TargetNames(providers)
   for (const chain of ['fallbacks', 'contextWindowFallbacks', 'contentPolicyFallbacks'] as const) {
     checked[chain]?.forEach((target, index) => {
       const path = `${chain}[${index}]`
-      if (typeof target === 'string') findProvider(target, path, providers)
-      else findProvider(target.model, `${path}.model`, providers)
+      if (typeof target === 'string') names.resolve(target, path)
+      else names.resolve(target.model, `${path}.model`)
     })
   }
-
-  const names = new TargetNames(providers)
 
   // Base URLs the schema has accepted, so the fast check can take them as valid.
   const knownURLs = new Set<string>()

@@ -87,7 +87,7 @@ const maxEntries = 1_000
  * The provider of `"provider/model"`, split at the first slash. Throws a
  * {@link ConfigError} at `path` when no such provider is configured.
  */
-export function findProvider(
+function findProvider(
   name: string,
   path: string,
   providers: ReadonlyMap<string, Provider>,

@@ -13,23 +13,20 @@ export class RequestURLs {
 
   /** `base` and `path` joined, with exactly one `/` between them when `path` lacks its own. */
   join(base: string, path: string): string {
+    const known = this.#byBase.get(base)?.get(path)
+    if (known !== undefined) return known
+    const url = path.startsWith('/') ? base + path : `${base}/${path}`
+    if (this.#size >= maxURLs) {
+      this.#byBase.clear()
+      this.#size = 0
+    }
     let byPath = this.#byBase.get(base)
     if (byPath === undefined) {
       byPath = new Map()
       this.#byBase.set(base, byPath)
     }
-    let url = byPath.get(path)
-    if (url === undefined) {
-      url = path.startsWith('/') ? base + path : `${base}/${path}`
-      this.#size += 1
-      if (this.#size > maxURLs) {
-        this.#byBase.clear()
-        this.#size = 1
-        this.#byBase.set(base, byPath)
-        byPath.clear()
-      }
-      byPath.set(path, url)
-    }
+    byPath.set(path, url)
+    this.#size += 1
     return url
   }
 }
